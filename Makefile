@@ -1,0 +1,44 @@
+# The README's commands. `make run` for a running site, `make test` for the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test worker bench install lint fmt check-contracts clean
+
+$(STAMP): pyproject.toml scripts/find-python
+	@PYTHON=$$(scripts/find-python) && echo "Using $$PYTHON" && \
+	  ( [ -x $(PY) ] || $$PYTHON -m venv $(VENV) ) && \
+	  $(PY) -m pip install --quiet --upgrade pip && \
+	  $(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_catalog
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+worker: $(STAMP)
+	$(VENV)/bin/celery -A pricing_site worker --loglevel=info --concurrency=2
+
+test: $(STAMP)
+	scripts/test
+
+bench: $(STAMP)
+	scripts/bench
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+check-contracts: $(STAMP)
+	PYTHON=$(PY) ../shared/tools/check-contracts
+
+clean:
+	rm -rf $(VENV) .bench-venv db.sqlite3 .pytest_cache

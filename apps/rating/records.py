@@ -1,0 +1,184 @@
+"""The normalized usage record's JSON form: parsing with clear, field-named errors.
+
+Documented in docs/usage-record.md. Missing numeric fields mean 0; a missing
+``service_tier`` means standard. Unknown keys are ignored so newer writers stay readable,
+except ``cache_write_<retention>_tokens`` for a retention the engine does not know, which
+is an error (silently dropping cache writes would under-bill).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .engine import CACHE_WRITE_RETENTIONS, SERVICE_TIERS, UsageRecord
+
+INT_FIELDS: tuple[str, ...] = (
+    "input_tokens",
+    "cache_read_tokens",
+    *(f"cache_write_{r}_tokens" for r in CACHE_WRITE_RETENTIONS),
+    "output_tokens",
+    "reasoning_tokens",
+    "web_search_calls",
+)
+_CACHE_WRITE_KEY = re.compile(r"^cache_write_([a-z0-9]+)_tokens$")
+# Aliases some writers use for tiers; "default"/"auto" are OpenAI's names for standard.
+_TIER_ALIASES = {"default": "standard", "auto": "standard", "scale": "priority", "": "standard"}
+
+
+class RecordError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def parse_timestamp(value: Any, field: str = "timestamp") -> datetime:
+    if isinstance(value, datetime):
+        ts = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        ts = datetime.fromtimestamp(value, tz=UTC)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            ts = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise RecordError(field, f"not an ISO 8601 date-time: {value!r}") from exc
+    else:
+        raise RecordError(field, "is required (ISO 8601 date-time)")
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)  # zone-less times are UTC, as every format we read means
+    return ts.astimezone(UTC)
+
+
+def _int(data: Mapping[str, Any], key: str) -> int:
+    value = data.get(key)
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        raise RecordError(key, f"must be a whole number, got {value!r}")
+    if isinstance(value, int):
+        number = value
+    else:
+        try:
+            dec = Decimal(str(value))
+        except InvalidOperation as exc:
+            raise RecordError(key, f"must be a whole number, got {value!r}") from exc
+        if not dec.is_finite() or dec != dec.to_integral_value():
+            raise RecordError(key, f"must be a whole number, got {value!r}")
+        number = int(dec)
+    if number < 0:
+        raise RecordError(key, f"must not be negative, got {number}")
+    return number
+
+
+def _decimal(data: Mapping[str, Any], key: str, *, allow_negative: bool = False) -> Decimal | None:
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise RecordError(key, f"must be a number, got {value!r}")
+    try:
+        dec = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise RecordError(key, f"must be a number, got {value!r}") from exc
+    if not dec.is_finite():
+        raise RecordError(key, f"must be a finite number, got {value!r}")
+    if dec < 0 and not allow_negative:
+        raise RecordError(key, f"must not be negative, got {value!r}")
+    return dec
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str | int):
+        raise RecordError(key, f"must be a string, got {type(value).__name__}")
+    return str(value)
+
+
+def normalize_tier(value: str) -> str:
+    tier = _TIER_ALIASES.get(value.strip().lower(), value.strip().lower())
+    if tier.startswith("flex"):
+        tier = "flex"
+    return tier
+
+
+def record_from_dict(data: Mapping[str, Any]) -> UsageRecord:
+    if not isinstance(data, Mapping):
+        raise RecordError("record", "must be a JSON object")
+    model = _text(data, "model").strip()
+    if not model:
+        raise RecordError("model", "is required")
+    for key in data:
+        match = _CACHE_WRITE_KEY.match(key)
+        if match and match.group(1) not in CACHE_WRITE_RETENTIONS and data[key]:
+            known = ", ".join(CACHE_WRITE_RETENTIONS)
+            raise RecordError(key, f"unknown cache retention '{match.group(1)}' (known: {known})")
+    tier = normalize_tier(_text(data, "service_tier"))
+    if tier not in SERVICE_TIERS:
+        raise RecordError(
+            "service_tier", f"must be one of {', '.join(SERVICE_TIERS)}, got {tier!r}"
+        )
+    ints = {key: _int(data, key) for key in INT_FIELDS}
+    requests = _int(data, "requests") if data.get("requests") not in (None, "") else 1
+    return UsageRecord(
+        provider=_text(data, "provider").strip().lower(),
+        model=model,
+        timestamp=parse_timestamp(data.get("timestamp")),
+        session_id=_text(data, "session_id"),
+        request_id=_text(data, "request_id"),
+        service_tier=tier,
+        region=_text(data, "region").strip().lower(),
+        cache_storage_token_hours=_decimal(data, "cache_storage_token_hours") or Decimal(0),
+        billed_cost_usd=_decimal(data, "billed_cost_usd", allow_negative=True),
+        requests=requests,
+        **ints,
+    )
+
+
+def record_to_dict(record: UsageRecord) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "provider": record.provider,
+        "model": record.model,
+        "timestamp": record.timestamp.isoformat().replace("+00:00", "Z"),
+        "session_id": record.session_id,
+        "request_id": record.request_id,
+        "service_tier": record.service_tier,
+        "region": record.region,
+    }
+    for key in INT_FIELDS:
+        out[key] = getattr(record, key)
+    if record.cache_storage_token_hours:
+        out["cache_storage_token_hours"] = str(record.cache_storage_token_hours)
+    if record.billed_cost_usd is not None:
+        out["billed_cost_usd"] = str(record.billed_cost_usd)
+    if record.requests != 1:
+        out["requests"] = record.requests
+    return out
+
+
+def read_jsonl(
+    lines: Iterator[str] | Any, *, source: str = "<input>"
+) -> Iterator[tuple[int, UsageRecord | RecordError]]:
+    """Yield (line number, record or error) for each non-blank line; never stops early."""
+    import json
+
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield number, RecordError("line", f"{source}:{number}: invalid JSON ({exc.msg})")
+            continue
+        try:
+            yield number, record_from_dict(data)
+        except RecordError as exc:
+            yield number, RecordError(exc.field, f"{source}:{number}: {exc}")
