@@ -28,8 +28,19 @@ worker: $(STAMP)
 test: $(STAMP)
 	scripts/test
 
-bench: $(STAMP)
-	scripts/bench
+# The benchmark's own environment: the project plus LiteLLM, the peer it is measured
+# against. LiteLLM is never a runtime dependency.
+BENCH_VENV := .bench-venv
+BENCH_STAMP := $(BENCH_VENV)/.installed
+$(BENCH_STAMP): pyproject.toml scripts/find-python
+	@PYTHON=$$(scripts/find-python) && \
+	  ( [ -x $(BENCH_VENV)/bin/python ] || $$PYTHON -m venv $(BENCH_VENV) ) && \
+	  $(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip && \
+	  $(BENCH_VENV)/bin/python -m pip install --quiet -e . 'litellm==1.106.2'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -17,7 +17,9 @@ def pytest_collection_modifyitems(config, items):
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     has_broker = bool(settings.CELERY_BROKER_URL)
     if REQUIRE_SERVICES and not (on_postgres and has_broker):
-        raise pytest.UsageError("REQUIRE_SERVICES=1 but DATABASE_URL/CELERY_BROKER_URL do not point at them")
+        raise pytest.UsageError(
+            "REQUIRE_SERVICES=1 but DATABASE_URL/CELERY_BROKER_URL do not point at them"
+        )
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             reason = "needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)"

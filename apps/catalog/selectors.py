@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from apps.rating.book import candidate_ids
 
-from .models import LanguageModel, ModelAlias, PriceVersion, VersionStatus
+from .models import (
+    BatchPolicy,
+    CachePolicy,
+    LanguageModel,
+    ModelAlias,
+    PriceVersion,
+    Provider,
+    VersionStatus,
+)
 from .services.versions import data_to_json, version_to_data
 
 API_PRICE_KEYS = (
@@ -187,3 +195,526 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, str]:
     else:
         out[prefix.rstrip(".")] = "—" if data is None else str(data)
     return out
+
+
+# --------------------------------------------------------------------------- catalog pages
+# Read models for the /prices/ pages. Values stay Decimal; the *_display strings are made
+# here (not with floats in templates) so that "0.30" never shows up as "0.3" or "0.299999".
+
+BASE_METERS = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output")
+# Retentions only some providers sell; their columns appear only when a listed model has one.
+OPTIONAL_METERS = ("cache_write_30m", "cache_write_12h", "cache_write_24h")
+METER_ORDER = (
+    "input",
+    "cache_read",
+    "cache_write_5m",
+    "cache_write_30m",
+    "cache_write_1h",
+    "cache_write_12h",
+    "cache_write_24h",
+    "output",
+)
+METER_LABELS = {
+    "input": "Input",
+    "cache_read": "Cache read",
+    "cache_write_5m": "Cache write 5m",
+    "cache_write_30m": "Cache write 30m",
+    "cache_write_1h": "Cache write 1h",
+    "cache_write_12h": "Cache write 12h",
+    "cache_write_24h": "Cache write 24h",
+    "output": "Output",
+}
+# Sort keys of the price list besides the meters: the query parameter value -> column label.
+OTHER_SORT_KEYS = {
+    "name": "Model",
+    "provider": "Provider",
+    "context_window": "Context",
+    "long_context": "Long context above",
+    "batch": "Batch ×",
+    "effective_from": "Since",
+}
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MISSING = "—"
+
+
+def money_display(value: Decimal | None) -> str:
+    """$ with at least two decimals and every significant digit: $3.00, $0.30, $0.075."""
+    if value is None:
+        return MISSING
+    text = _dec(value) or "0"
+    whole, _, frac = text.partition(".")
+    return f"${whole}.{frac.ljust(2, '0')}"
+
+
+def multiplier_display(value: Decimal | None) -> str:
+    return MISSING if value is None else f"×{_dec(value)}"
+
+
+def tokens_display(value: int | None) -> str:
+    """Exact but short: 200K, 1M, and 1,048,576 where rounding would lie."""
+    if value is None:
+        return MISSING
+    if value and value % 1_000_000 == 0:
+        return f"{value // 1_000_000}M"
+    if value and value % 1_000 == 0:
+        return f"{value // 1_000}K"
+    return f"{value:,}"
+
+
+def minute_display(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def safe_link(url: str) -> str | None:
+    """Only http(s) sources become links; anything else (a note, javascript:) stays text."""
+    return url if url.startswith(("https://", "http://")) else None
+
+
+def base_rates(version: PriceVersion) -> dict[str, Decimal]:
+    """Standard-tier, base-context token prices of a version (uses the prefetched rates)."""
+    return {
+        r.meter: r.price
+        for r in version.rates.all()
+        if r.context == "base" and not r.service_tier and r.meter in METER_ORDER
+    }
+
+
+def version_prices(version: PriceVersion) -> dict[str, str | None]:
+    """The ``prices`` object of the API for one version: decimal strings by meter."""
+    rates = base_rates(version)
+    return {k: _dec(rates[k]) for k in API_PRICE_KEYS if k in rates}
+
+
+@dataclass(frozen=True)
+class PriceCell:
+    value: Decimal | None
+    display: str
+
+
+@dataclass(frozen=True)
+class PriceRow:
+    model: LanguageModel
+    version: PriceVersion
+    rates: dict[str, Decimal]
+    cells: tuple[PriceCell, ...]
+
+    @property
+    def long_context_display(self) -> str:
+        return tokens_display(self.version.long_context_threshold)
+
+    @property
+    def batch_display(self) -> str:
+        return multiplier_display(self.version.batch_multiplier)
+
+    @property
+    def context_display(self) -> str:
+        return tokens_display(self.model.context_window)
+
+    def sort_value(self, key: str) -> Any:
+        """The value ``key`` sorts by; None sorts last in both directions."""
+        if key in METER_ORDER:
+            return self.rates.get(key)
+        if key == "name":
+            return (self.model.name.casefold(), self.model.slug)
+        if key == "provider":
+            return (self.model.provider.name.casefold(), self.model.name.casefold())
+        if key == "context_window":
+            return self.model.context_window
+        if key == "long_context":
+            return self.version.long_context_threshold
+        if key == "batch":
+            return self.version.batch_multiplier
+        if key == "effective_from":
+            return self.version.effective_from
+        raise KeyError(key)
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    meters: tuple[str, ...]
+    rows: list[PriceRow]
+    sort: str  # the normalised sort parameter actually applied ("" = default order)
+
+    @property
+    def meter_labels(self) -> list[tuple[str, str]]:
+        return [(m, METER_LABELS[m]) for m in self.meters]
+
+
+def parse_sort(raw: str | None) -> tuple[str, bool]:
+    """``-input`` -> ("input", True). Unknown keys give ("", False): the default order."""
+    raw = (raw or "").strip()
+    descending = raw.startswith("-")
+    key = raw.lstrip("-")
+    if key in METER_ORDER or key in OTHER_SORT_KEYS:
+        return key, descending
+    return "", False
+
+
+def sort_price_rows(rows: list[PriceRow], sort: str | None) -> list[PriceRow]:
+    """Rows ordered by ``sort`` (``key`` or ``-key``); rows missing the value always come last."""
+    key, descending = parse_sort(sort)
+    by_name = sorted(rows, key=lambda r: r.sort_value("provider"))
+    if not key:
+        return by_name
+    present = [r for r in by_name if r.sort_value(key) is not None]
+    missing = [r for r in by_name if r.sort_value(key) is None]
+    # sort() is stable with reverse=True too, so ties keep the provider/name order.
+    present.sort(key=lambda r: r.sort_value(key), reverse=descending)
+    return present + missing
+
+
+def price_table(
+    *,
+    provider: str | None = None,
+    query: str | None = None,
+    sort: str | None = None,
+    when: datetime | None = None,
+) -> PriceTable:
+    """Every model with prices in effect at ``when`` (default now), filtered and sorted.
+
+    A fixed number of queries whatever the number of models (see models_with_current_version).
+    """
+    pairs = models_with_current_version(when=when, provider=provider, query=query)
+    rates = [(m, v, base_rates(v)) for m, v in pairs]
+    present = {meter for _, _, r in rates for meter in r}
+    meters = tuple(m for m in METER_ORDER if m in BASE_METERS or m in present)
+    rows = [
+        PriceRow(
+            model=m,
+            version=v,
+            rates=r,
+            cells=tuple(PriceCell(r.get(meter), money_display(r.get(meter))) for meter in meters),
+        )
+        for m, v, r in rates
+    ]
+    key, descending = parse_sort(sort)
+    applied = f"{'-' if descending else ''}{key}" if key else ""
+    return PriceTable(meters=meters, rows=sort_price_rows(rows, applied), sort=applied)
+
+
+def providers_with_models() -> list[Provider]:
+    return list(Provider.objects.filter(models__isnull=False).distinct().order_by("name"))
+
+
+def model_for_page(provider_slug: str, model_id: str) -> LanguageModel | None:
+    """The model a /prices/<provider>/<model>/ URL names, by id or alias, under that provider only."""
+    model = resolve_model(model_id)
+    if model is None or model.provider.slug != provider_slug:
+        return None
+    return model
+
+
+def version_in_effect(history: list[PriceVersion], when: datetime) -> PriceVersion | None:
+    """From a model's published history (oldest first), the version in effect at ``when``."""
+    current = None
+    for version in history:
+        if version.status == VersionStatus.PUBLISHED and version.effective_from <= when:
+            current = version
+    return current
+
+
+# Fields of a version diff that are bookkeeping, not prices.
+_NOT_A_PRICE_CHANGE = (
+    "effective_from",
+    "status",
+    "source_url",
+    "source_kind",
+    "checked_on",
+    "notes",
+)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: PriceVersion
+    rates: dict[str, Decimal]
+    changes: list[DiffRow]
+    state: str  # "past", "current" or "scheduled"
+
+    def price(self, meter: str) -> str:
+        return money_display(self.rates.get(meter))
+
+    @property
+    def input_display(self) -> str:
+        return self.price("input")
+
+    @property
+    def output_display(self) -> str:
+        return self.price("output")
+
+    @property
+    def cache_read_display(self) -> str:
+        return self.price("cache_read")
+
+    @property
+    def source_link(self) -> str | None:
+        return safe_link(self.version.source_url)
+
+
+def history_entries(history: list[PriceVersion], when: datetime) -> list[HistoryEntry]:
+    """Each published version with what changed from the one before it (oldest first)."""
+    current = version_in_effect(history, when)
+    entries = []
+    previous = None
+    for version in history:
+        changes = []
+        if previous is not None:
+            changes = [
+                row
+                for row in version_diff(previous, version)
+                if row.changed and not row.field.startswith(_NOT_A_PRICE_CHANGE)
+            ]
+        if version == current:
+            state = "current"
+        elif version.effective_from > when:
+            state = "scheduled"
+        else:
+            state = "past"
+        entries.append(HistoryEntry(version, base_rates(version), changes, state))
+        previous = version
+    return entries
+
+
+@dataclass(frozen=True)
+class MeterLine:
+    label: str
+    price: str
+    long_price: str
+    long_note: str
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    """Everything the model detail page shows, read in a fixed number of queries."""
+
+    model: LanguageModel
+    history: list[PriceVersion]
+    entries: list[HistoryEntry]
+    current: PriceVersion | None
+    meters: list[MeterLine]
+    data: dict[str, Any] | None  # version_to_data(current)
+    provider_cache: CachePolicy | None
+    model_cache: CachePolicy | None
+    provider_batch: BatchPolicy | None
+    model_batch: BatchPolicy | None
+
+    @property
+    def aliases(self) -> list[str]:
+        return [a.alias for a in self.model.aliases.all()]
+
+    @property
+    def source_link(self) -> str | None:
+        return safe_link(self.current.source_url) if self.current else None
+
+    @property
+    def long_context(self) -> dict[str, Any] | None:
+        return self.data["long_context"] if self.data else None
+
+    @property
+    def tiers(self) -> list[tuple[str, str]]:
+        if not self.data:
+            return []
+        return [(name, multiplier_display(m)) for name, m in self.data["tiers"].items()]
+
+    @property
+    def tier_rates(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        if not self.data:
+            return []
+        return [
+            (tier, [(METER_LABELS.get(m, m), money_display(p)) for m, p in rates.items()])
+            for tier, rates in self.data["tier_rates"].items()
+        ]
+
+    @property
+    def regions(self) -> list[tuple[str, str]]:
+        if not self.data:
+            return []
+        return [(region, multiplier_display(m)) for region, m in self.data["regions"].items()]
+
+    @property
+    def time_bands(self) -> list[dict[str, str]]:
+        if not self.data:
+            return []
+        return [
+            {
+                "label": band["label"] or "band",
+                "window": f"{minute_display(band['start'])}–{minute_display(band['end'])} UTC",
+                "days": (
+                    ", ".join(WEEKDAY_NAMES[d] for d in band["weekdays"])
+                    if band["weekdays"] is not None
+                    else "every day"
+                ),
+                "multiplier": multiplier_display(band["multiplier"]),
+            }
+            for band in self.data["time_bands"]
+        ]
+
+    @property
+    def fees(self) -> list[tuple[str, str]]:
+        if not self.data:
+            return []
+        return [
+            (meter.replace("_", " "), money_display(p)) for meter, p in self.data["fees"].items()
+        ]
+
+    @property
+    def cache_policy(self) -> PolicyTable:
+        return policy_table(self.provider_cache, self.model_cache, _cache_policy_fields)
+
+    @property
+    def batch_policy(self) -> PolicyTable:
+        return policy_table(self.provider_batch, self.model_batch, _batch_policy_fields)
+
+    @property
+    def storage(self) -> str:
+        return money_display(self.data["storage_per_mtok_hour"]) if self.data else MISSING
+
+
+def percent_display(share: Decimal | None) -> str:
+    return MISSING if share is None else f"{_dec(share * 100)}%"
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _cache_policy_fields(p: CachePolicy) -> list[tuple[str, str]]:
+    return [
+        ("Kind", p.get_kind_display()),
+        ("Retentions (TTL)", ", ".join(p.ttl_options) or MISSING),
+        ("Default TTL", p.default_ttl or MISSING),
+        ("A hit refreshes the TTL", _yes_no(p.hit_refreshes_ttl)),
+        ("Minimum cacheable tokens", tokens_display(p.min_cacheable_tokens)),
+        ("Cached in steps of", tokens_display(p.increment_tokens)),
+        ("Max breakpoints", MISSING if p.max_breakpoints is None else str(p.max_breakpoints)),
+        ("Writes cost extra", _yes_no(p.write_fee)),
+        ("Assumed automatic hit rate", percent_display(p.automatic_hit_rate)),
+        ("Checked", p.checked_on.isoformat() if p.checked_on else MISSING),
+    ]
+
+
+def _batch_policy_fields(p: BatchPolicy) -> list[tuple[str, str]]:
+    return [
+        ("Discount", percent_display(p.discount)),
+        ("Applies to cache", _yes_no(p.applies_to_cache)),
+        (
+            "Turnaround",
+            MISSING if p.turnaround_hours is None else f"within {p.turnaround_hours} h",
+        ),
+        (
+            "Requests per batch",
+            MISSING if p.max_requests_per_batch is None else f"{p.max_requests_per_batch:,}",
+        ),
+        ("Checked", p.checked_on.isoformat() if p.checked_on else MISSING),
+    ]
+
+
+@dataclass(frozen=True)
+class PolicyTable:
+    """A provider's policy beside the model's own override, field by field."""
+
+    rows: list[tuple[str, str, str]]
+    has_override: bool
+    sources: list[tuple[str, str | None, str]]  # (whose, link, notes)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+
+def policy_table(provider_policy: Any, model_policy: Any, fields: Any) -> PolicyTable:
+    present = [p for p in (provider_policy, model_policy) if p is not None]
+    if not present:
+        return PolicyTable([], False, [])
+    left = fields(provider_policy) if provider_policy else None
+    right = fields(model_policy) if model_policy else None
+    labels = [label for label, _ in (left or right)]
+    rows = [
+        (
+            label,
+            left[i][1] if left else MISSING,
+            right[i][1] if right else "",
+        )
+        for i, label in enumerate(labels)
+    ]
+    sources = [
+        (whose, safe_link(p.source_url), p.notes)
+        for whose, p in (("Provider", provider_policy), ("This model", model_policy))
+        if p is not None and (p.source_url or p.notes)
+    ]
+    return PolicyTable(rows, model_policy is not None, sources)
+
+
+def _meter_lines(data: dict[str, Any]) -> list[MeterLine]:
+    """Base and long-context price of each meter the version prices, in a fixed order."""
+    rates, long = data["rates"], data["long_context"]
+    lines = []
+    for meter in METER_ORDER:
+        base = rates.get(meter)
+        long_price, note = None, ""
+        if long:
+            if meter in long["rates"]:
+                long_price = long["rates"][meter]
+            else:
+                # Mirrors LongContextTier.rate: meters without an explicit long price use the
+                # tier's input or output multiplier, or have no long-context price at all.
+                mult = long["output_multiplier"] if meter == "output" else long["input_multiplier"]
+                if base is not None and mult is not None:
+                    long_price, note = base * mult, f"{multiplier_display(mult)} base"
+        if base is None and long_price is None:
+            continue
+        lines.append(
+            MeterLine(
+                METER_LABELS[meter],
+                money_display(base),
+                money_display(long_price) if long else "",
+                note,
+            )
+        )
+    return lines
+
+
+def _policies(model: LanguageModel, policy_model: type[CachePolicy] | type[BatchPolicy]):
+    rows = list(
+        policy_model.objects.filter(provider_id=model.provider_id).filter(
+            Q(model__isnull=True) | Q(model=model)
+        )
+    )
+    provider_row = next((p for p in rows if p.model_id is None), None)
+    model_row = next((p for p in rows if p.model_id == model.pk), None)
+    return provider_row, model_row
+
+
+def model_page(model: LanguageModel, *, when: datetime | None = None) -> ModelPage:
+    when = when or timezone.now()
+    history = model_history(model)
+    current = version_in_effect(history, when)
+    data = version_to_data(current) if current else None
+    provider_cache, model_cache = _policies(model, CachePolicy)
+    provider_batch, model_batch = _policies(model, BatchPolicy)
+    return ModelPage(
+        model=model,
+        history=history,
+        entries=history_entries(history, when),
+        current=current,
+        meters=_meter_lines(data) if data else [],
+        data=data,
+        provider_cache=provider_cache,
+        model_cache=model_cache,
+        provider_batch=provider_batch,
+        model_batch=model_batch,
+    )
+
+
+def first_effective_from(model: LanguageModel) -> datetime | None:
+    """When the model's first published version starts (None: nothing published)."""
+    return (
+        PriceVersion.objects.filter(model=model, status=VersionStatus.PUBLISHED)
+        .order_by("effective_from")
+        .values_list("effective_from", flat=True)
+        .first()
+    )
+
+
+def iso_utc(when: datetime) -> str:
+    """An instant as the API writes it: ISO 8601 in UTC with a Z."""
+    return _iso(when)

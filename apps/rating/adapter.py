@@ -70,8 +70,12 @@ def sheet_from_version(version: PriceVersion) -> PriceSheet:
         long_context=long,
         tier_multipliers=multipliers,
         tier_rates=tier_rates,
-        tiers_exempting_cache=frozenset() if version.tier_multipliers_apply_to_cache else frozenset(_TIERS),
-        region_multipliers={r.region.lower(): r.multiplier for r in version.region_multipliers.all()},
+        tiers_exempting_cache=frozenset()
+        if version.tier_multipliers_apply_to_cache
+        else frozenset(_TIERS),
+        region_multipliers={
+            r.region.lower(): r.multiplier for r in version.region_multipliers.all()
+        },
         time_bands=bands,
         call_fees=fees,
         storage_per_mtok_hour=version.storage_per_mtok_hour,

@@ -92,7 +92,7 @@ def forward(apps, schema_editor):
         schema_editor.connection.vendor, []
     )
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 def backward(apps, schema_editor):
@@ -100,7 +100,7 @@ def backward(apps, schema_editor):
         schema_editor.connection.vendor, []
     )
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 class Migration(migrations.Migration):
