@@ -29,6 +29,8 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict()))
             return
+        if options["verbosity"] == 0:
+            return
         self.stdout.write(
             f"catalog: {report.models_created} models and {report.versions_created} price versions created, "
             f"{report.versions_unchanged} versions unchanged, {report.aliases_created} aliases added"

@@ -18,6 +18,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", help="JSON Lines file of normalized records, or - for stdin")
         parser.add_argument("--json", action="store_true", help="print one JSON object")
+        # --version means a price version here, as the interface says; Django's own
+        # --version (print Django's version) is replaced for this command.
+        parser.conflict_handler = parser._optionals.conflict_handler = "resolve"
         group = parser.add_mutually_exclusive_group()
         group.add_argument(
             "--at", help="reprice everything at the prices in effect at this ISO instant"
