@@ -59,13 +59,15 @@ def synthetic_columns(n: int, models: list[str], seed: int):
     tokens = np.zeros((n, N_METERS), dtype=np.int64)
     tokens[:, TOKEN_METERS.index("input")] = rng.integers(1, 4_000, n)
     tokens[:, TOKEN_METERS.index("cache_read")] = rng.integers(0, 150_000, n)
-    tokens[:, TOKEN_METERS.index("cache_write_5m")] = rng.integers(0, 12_000, n) * (
-        rng.random(n) < 0.3
-    )
+    model_code = rng.integers(0, len(models), n).astype(np.int32)
+    claude = np.array([m.startswith("claude") for m in models])[model_code]
+    # only Anthropic logs carry explicit 5-minute cache writes
+    writes = rng.integers(0, 12_000, n) * (rng.random(n) < 0.3) * claude
+    tokens[:, TOKEN_METERS.index("cache_write_5m")] = writes
     tokens[:, TOKEN_METERS.index("output")] = rng.integers(1, 3_000, n)
     return RecordColumns(
         models=models,
-        model_code=rng.integers(0, len(models), n).astype(np.int32),
+        model_code=model_code,
         ts=start + rng.integers(0, 200 * 86400, n),
         tokens=tokens,
         tier_code=np.zeros(n, dtype=np.int8),
@@ -125,8 +127,8 @@ def bench_bulk(book, cols, versions: int) -> dict:
         "pairs_per_second": cols.n * len(sheets) / dt,
         "time_of_use_seconds": dt_tou,
         "time_of_use_per_second": cols.n / dt_tou,
-        "time_of_use_total": tou.total,
-        "matrix_total": result.total,
+        "time_of_use_total": str(tou.total),
+        "matrix_total": str(result.total),
     }
 
 
@@ -227,6 +229,10 @@ def main() -> None:
             f"ratio decimal / LiteLLM (per record): {dec['per_second'] / lite['per_second']:,.1f}x"
         )
         diff = abs(Decimal(repr(lite["total"])) - ours_total)
+        if ours.unpriced.records:
+            print(
+                f"  (ours left {ours.unpriced.records} records unpriced: {ours.unpriced.as_dict()['reasons']})"
+            )
         print(
             f"totals on the same {lite['records']:,} records: ours ${ours_total:.6f} (exact), "
             f"LiteLLM ${lite['total']:.6f} (float), difference ${diff:.9f}"

@@ -35,8 +35,12 @@ def candidate_ids(raw: str) -> list[str]:
     add(first)
     bare = _PREFIX.sub("", first)
     add(bare)
+    # Anthropic's dated snapshot ids are the same model at the same price as the undated
+    # id, so a new snapshot resolves before the catalog lists it. OpenAI's are not
+    # (gpt-4o-2024-05-13 cost $5/$15, gpt-4o $2.50/$10): those resolve only by alias.
     for value in list(out):
-        add(_DATE_SUFFIX.sub("", value))
+        if value.startswith("claude"):
+            add(_DATE_SUFFIX.sub("", value))
     # OpenRouter writes Anthropic versions with dots (claude-opus-4.7); catalogs use dashes.
     for value in list(out):
         if value.startswith("claude"):

@@ -1,24 +1,33 @@
 """The bulk path: millions of records against many price versions at once, vectorized.
 
-Same rules as ``engine.rate_record`` — the unit prices come from the very same
-``engine.effective_rates`` for each (version, long-context, tier, region) combination that
-occurs, so no rule is written twice. Only the multiplication and the sums run in float64;
-tests check the totals against the Decimal path (within $0.000001 per million records).
+Same rules as ``engine.rate_record``, and the same answer to the last digit. Within one
+price version, every record that shares (long-context or not, service tier, region,
+time band) pays the same unit price per meter, and cost is linear in tokens. So the bulk
+path sums INTEGER tokens per such group with NumPy (``bincount``; float64 holds integer
+sums exactly below 2**53 tokens, which is checked), asks the very same
+``engine.effective_rates`` for each group's unit prices, and multiplies the few group
+sums by those prices in ``Decimal``. No rule is written twice and no float touches money.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import numpy as np
 
 from .book import PriceBook
 from .engine import (
+    MILLION,
+    MONEY_CONTEXT,
+    ONE,
     PROMPT_METERS,
     SERVICE_TIERS,
+    THOUSAND,
     TOKEN_METERS,
+    ZERO,
     PriceSheet,
     UnpricedError,
     UsageRecord,
@@ -26,9 +35,10 @@ from .engine import (
 )
 
 N_METERS = len(TOKEN_METERS)
-_PROMPT_IDX = np.array([TOKEN_METERS.index(m) for m in PROMPT_METERS])
+_PROMPT_IDX = [TOKEN_METERS.index(m) for m in PROMPT_METERS]
 _TIER_CODE = {t: i for i, t in enumerate(SERVICE_TIERS)}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EXACT_LIMIT = float(2**53)
 
 
 @dataclass(slots=True)
@@ -44,10 +54,41 @@ class RecordColumns:
     region_code: np.ndarray  # int16, index into regions
     web_search: np.ndarray  # int64
     requests: np.ndarray  # int64
+    _prompt: np.ndarray | None = field(default=None, repr=False)
+    _tokens_t: np.ndarray | None = field(default=None, repr=False)
+    _base: np.ndarray | None = field(default=None, repr=False)
+    _active: list[int] | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
         return int(self.ts.shape[0])
+
+    @property
+    def prompt(self) -> np.ndarray:
+        if self._prompt is None:
+            self._prompt = self.tokens[:, _PROMPT_IDX].sum(axis=1)
+        return self._prompt
+
+    @property
+    def tokens_t(self) -> np.ndarray:
+        """Tokens per meter as contiguous float64 rows (bincount weights), computed once."""
+        if self._tokens_t is None:
+            self._tokens_t = np.ascontiguousarray(self.tokens.T, dtype=np.float64)
+        return self._tokens_t
+
+    @property
+    def base_code(self) -> np.ndarray:
+        """tier x region code per record, the sheet-independent part of the price group."""
+        if self._base is None:
+            self._base = self.tier_code.astype(np.int64) * len(self.regions) + self.region_code
+        return self._base
+
+    @property
+    def active_meters(self) -> list[int]:
+        """Meters with any tokens at all; the others cost nothing to skip."""
+        if self._active is None:
+            self._active = [m for m in range(N_METERS) if self.tokens[:, m].any()]
+        return self._active
 
     @classmethod
     def from_records(cls, records: Sequence[UsageRecord]) -> RecordColumns:
@@ -73,118 +114,177 @@ class RecordColumns:
 
 
 @dataclass(slots=True)
-class BulkResult:
-    """Per-sheet totals: ``meter_totals[j]`` are the USD per token meter under sheets[j]."""
+class SheetTotals:
+    """Exact totals of the records priced under one sheet."""
 
-    sheets: list[PriceSheet]
-    meter_totals: np.ndarray  # float64 (n_sheets, N_METERS)
-    fee_totals: np.ndarray  # float64 (n_sheets,)
-    requests: np.ndarray  # int64 (n_sheets,) priced requests
-    unpriced_records: int
-    unpriced_by_sheet: (
-        np.ndarray
-    )  # int64 (n_sheets,) records refused by a sheet (missing meter/tier)
+    sheet: PriceSheet
+    records: int = 0
+    requests: int = 0
+    tokens: list[int] = field(default_factory=lambda: [0] * N_METERS)
+    meters: dict[str, Decimal] = field(default_factory=dict)
+    web_search_calls: int = 0
+    long_context_records: int = 0
+    refused: int = 0  # records this sheet cannot price (a meter or tier without a price)
+    missing_fee_calls: int = 0
 
     @property
-    def total(self) -> float:
-        return float(self.meter_totals.sum() + self.fee_totals.sum())
+    def cost(self) -> Decimal:
+        total = ZERO
+        for amount in self.meters.values():
+            total = MONEY_CONTEXT.add(total, amount)
+        return total
 
 
-def _time_band_multipliers(sheet: PriceSheet, ts: np.ndarray) -> np.ndarray | None:
+@dataclass(slots=True)
+class BulkResult:
+    per_sheet: list[SheetTotals]
+    unknown_records: int = 0  # unknown model or before its first version
+
+    @property
+    def total(self) -> Decimal:
+        total = ZERO
+        for s in self.per_sheet:
+            total = MONEY_CONTEXT.add(total, s.cost)
+        return total
+
+    @property
+    def unpriced_records(self) -> int:
+        return self.unknown_records + sum(s.refused for s in self.per_sheet)
+
+    def meter_totals(self) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for s in self.per_sheet:
+            for meter, amount in s.meters.items():
+                out[meter] = MONEY_CONTEXT.add(out.get(meter, ZERO), amount)
+        return out
+
+
+def _band_index(sheet: PriceSheet, ts: np.ndarray) -> np.ndarray | None:
+    """0 for no band, else 1 + the index of the first matching band (UTC)."""
     if not sheet.time_bands:
         return None
     minute = (ts // 60) % 1440
-    weekday = ((ts // 86400) + 3) % 7  # 1970-01-01 was a Thursday (3, with Monday = 0)
-    mult = np.ones(ts.shape[0], dtype=np.float64)
-    assigned = np.zeros(ts.shape[0], dtype=bool)
-    for band in sheet.time_bands:  # first matching band wins, as in TimeBand order
-        hit = (minute >= band.start_minute) & (minute < band.end_minute) & ~assigned
+    weekday = ((ts // 86400) + 3) % 7  # 1970-01-01 was a Thursday (Monday = 0)
+    index = np.zeros(ts.shape[0], dtype=np.int64)
+    for b, band in enumerate(sheet.time_bands, start=1):
+        hit = (minute >= band.start_minute) & (minute < band.end_minute) & (index == 0)
         if band.weekdays is not None:
             hit &= np.isin(weekday, list(band.weekdays))
-        mult[hit] = float(band.multiplier)
-        assigned |= hit
-    return mult
+        index[hit] = b
+    return index
 
 
-def _rate_table(
-    sheet: PriceSheet, long: np.ndarray, cols: RecordColumns, rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Unit prices (len(rows), N_METERS) with NaN for missing meters, and a tier-refused mask."""
-    key = (long.astype(np.int64) * len(SERVICE_TIERS) + cols.tier_code[rows]) * (
-        len(cols.regions) + 1
-    ) + cols.region_code[rows]
-    uniq, inverse = np.unique(key, return_inverse=True)
-    table = np.empty((uniq.shape[0], N_METERS), dtype=np.float64)
-    refused = np.zeros(uniq.shape[0], dtype=bool)
-    for u, k in enumerate(uniq.tolist()):
-        region = cols.regions[k % (len(cols.regions) + 1)]
-        rest = k // (len(cols.regions) + 1)
-        tier = SERVICE_TIERS[rest % len(SERVICE_TIERS)]
-        is_long = bool(rest // len(SERVICE_TIERS))
-        try:
-            rates = effective_rates(sheet, tier=tier, long=is_long, region=region)
-        except UnpricedError:
-            refused[u] = True
-            table[u] = np.nan
-            continue
-        table[u] = [np.nan if rates[m] is None else float(rates[m]) for m in TOKEN_METERS]
-    return table[inverse], refused[inverse]
-
-
-def _price_rows(
-    sheet: PriceSheet, cols: RecordColumns, rows: np.ndarray | slice
-) -> tuple[np.ndarray, float, np.ndarray]:
-    """(per-meter sums, fee sum, priced mask) for ``rows`` of cols priced under ``sheet``."""
-    tokens = cols.tokens[rows]
-    ts = cols.ts[rows]
-    idx = np.arange(cols.n)[rows] if isinstance(rows, slice) else rows
-    if sheet.long_context is not None:
-        lc = sheet.long_context
-        counts = np.array([TOKEN_METERS.index(m) for m in PROMPT_METERS if m in lc.counts])
-        prompt = tokens[:, counts].sum(axis=1)
-        long = prompt >= lc.threshold if lc.inclusive else prompt > lc.threshold
+def _long_mask(sheet: PriceSheet, cols: RecordColumns, rows: np.ndarray | slice) -> np.ndarray:
+    lc = sheet.long_context
+    if lc is None:
+        return np.zeros(cols.ts[rows].shape[0], dtype=bool)
+    if lc.counts == frozenset(PROMPT_METERS):
+        prompt = cols.prompt[rows]
     else:
-        long = np.zeros(tokens.shape[0], dtype=bool)
-    rates, refused = _rate_table(sheet, long, cols, idx)
-    band = _time_band_multipliers(sheet, ts)
-    used = tokens > 0
-    missing = (used & np.isnan(rates)).any(axis=1) | refused
-    priced = ~missing
-    safe_rates = np.where(np.isnan(rates), 0.0, rates)
-    cost = tokens * safe_rates
-    if band is not None:
-        cost *= band[:, None]
-    cost[missing] = 0.0
-    meter_sums = cost.sum(axis=0) / 1_000_000.0
-    fee = sheet.call_fees.get("web_search")
-    fee_sum = 0.0
-    if fee is not None:
-        fee_sum = float((cols.web_search[rows] * priced).sum()) * float(fee) / 1000.0
-    return meter_sums, fee_sum, priced
+        prompt = cols.tokens[rows][
+            :, [TOKEN_METERS.index(m) for m in PROMPT_METERS if m in lc.counts]
+        ].sum(1)
+    return prompt >= lc.threshold if lc.inclusive else prompt > lc.threshold
+
+
+def _total_sheet(sheet: PriceSheet, cols: RecordColumns, rows: np.ndarray | slice) -> SheetTotals:
+    """Exact totals of ``rows`` under ``sheet``: integer token sums per price group, times Decimal rates."""
+    out = SheetTotals(sheet)
+    tokens = cols.tokens[rows]
+    n = tokens.shape[0]
+    if n == 0:
+        return out
+    long = _long_mask(sheet, cols, rows)
+    bands = _band_index(sheet, cols.ts[rows])
+    n_regions = len(cols.regions)
+    n_bands = len(sheet.time_bands) + 1
+    group = cols.base_code[rows] * 2 + long
+    if bands is not None:
+        group = group * n_bands + bands
+    size = len(SERVICE_TIERS) * n_regions * 2 * n_bands
+    present = np.nonzero(np.bincount(group, minlength=size))[0]
+
+    # unit prices per present group; None marks a meter without a price
+    rates: dict[int, list[Decimal | None] | None] = {}
+    for g in present.tolist():
+        rest, band_no = (g // n_bands, g % n_bands) if bands is not None else (g, 0)
+        is_long, rest = bool(rest % 2), rest // 2
+        region, tier = cols.regions[rest % n_regions], SERVICE_TIERS[rest // n_regions]
+        try:
+            unit = effective_rates(sheet, tier=tier, long=is_long, region=region)
+        except UnpricedError:
+            rates[g] = None
+            continue
+        mult = sheet.time_bands[band_no - 1].multiplier if band_no else ONE
+        rates[g] = [
+            None if unit[m] is None else MONEY_CONTEXT.multiply(unit[m], mult) for m in TOKEN_METERS
+        ]
+
+    # records that use a meter (or tier) without a price are refused, never priced at $0
+    refused_groups = [g for g, r in rates.items() if r is None]
+    active = cols.active_meters
+    holes = {g: [i for i in active if r[i] is None] for g, r in rates.items() if r is not None}
+    holes = {g: h for g, h in holes.items() if h}
+    bad = np.isin(group, refused_groups) if refused_groups else np.zeros(n, dtype=bool)
+    for g, meters in holes.items():
+        bad |= (group == g) & (tokens[:, meters] > 0).any(axis=1)
+    sentinel = size
+    if bad.any():
+        group = np.where(bad, sentinel, group)
+        out.refused = int(bad.sum())
+    counts = np.bincount(group, minlength=size + 1)
+    out.records = int(n - out.refused)
+    requests = cols.requests[rows]
+    out.requests = int(requests[~bad].sum())
+    out.long_context_records = int((long & ~bad).sum())
+    weights = cols.tokens_t
+    sums = {
+        m: np.bincount(group, weights=weights[m][rows], minlength=size + 1)
+        for m in cols.active_meters
+    }
+    for m, meter in enumerate(TOKEN_METERS):
+        if m not in sums:
+            continue
+        if sums[m].max(initial=0) >= _EXACT_LIMIT:  # pragma: no cover - 9e15 tokens in one group
+            raise OverflowError("token sum too large for exact float64 accumulation")
+        amount = ZERO
+        total_tokens = 0
+        for g in present.tolist():
+            price = rates[g][m] if rates[g] is not None else None
+            tok = int(sums[m][g])
+            if not tok or counts[g] == 0:
+                continue
+            total_tokens += tok
+            if price is None:
+                continue  # only refused records use it, and they were moved to the sentinel
+            amount = MONEY_CONTEXT.add(amount, MONEY_CONTEXT.multiply(Decimal(tok), price))
+        out.tokens[m] = total_tokens
+        if total_tokens:
+            out.meters[meter] = MONEY_CONTEXT.divide(amount, MILLION)
+    web = cols.web_search[rows]
+    calls = int(web[~bad].sum()) if web.any() else 0
+    out.web_search_calls = calls
+    if calls:
+        fee = sheet.call_fees.get("web_search")
+        if fee is None:
+            out.missing_fee_calls = calls
+        else:
+            out.meters["web_search"] = MONEY_CONTEXT.divide(
+                MONEY_CONTEXT.multiply(Decimal(calls), fee), THOUSAND
+            )
+    return out
 
 
 def rate_matrix(cols: RecordColumns, sheets: Sequence[PriceSheet]) -> BulkResult:
     """Reprice every record under every sheet (what-if across versions and models)."""
-    k = len(sheets)
-    totals = np.zeros((k, N_METERS))
-    fees = np.zeros(k)
-    requests = np.zeros(k, dtype=np.int64)
-    refused = np.zeros(k, dtype=np.int64)
     everything = slice(None)
-    for j, sheet in enumerate(sheets):
-        meter_sums, fee_sum, priced = _price_rows(sheet, cols, everything)
-        totals[j], fees[j] = meter_sums, fee_sum
-        requests[j] = int(cols.requests[priced].sum())
-        refused[j] = int((~priced).sum())
-    return BulkResult(list(sheets), totals, fees, requests, 0, refused)
+    return BulkResult([_total_sheet(sheet, cols, everything) for sheet in sheets])
 
 
-def rate_time_of_use(
-    cols: RecordColumns, book: PriceBook, *, at: datetime | None = None
-) -> BulkResult:
-    """Price each record under the version in effect at its own timestamp (or at ``at``)."""
+def assign_sheets(cols: RecordColumns, book: PriceBook, *, at: datetime | None = None):
+    """Per record, the index of its sheet in the returned list (-1: unknown model or too early)."""
     sheets: list[PriceSheet] = []
-    sheet_index: dict[str, int] = {}
+    index: dict[str, int] = {}
     sheet_of = np.full(cols.n, -1, dtype=np.int64)
     at_ts = None if at is None else int((at - EPOCH).total_seconds())
     for code, raw in enumerate(cols.models):
@@ -199,23 +299,22 @@ def rate_time_of_use(
         for p in np.unique(pos).tolist():
             if p < 0:
                 continue
-            sheet = versions[p]
-            j = sheet_index.setdefault(str(sheet.version_id), len(sheets))
-            if j == len(sheets):
-                sheets.append(sheet)
-            sheet_of[mine[pos == p]] = j
-    k = len(sheets)
-    totals = np.zeros((k, N_METERS))
-    fees = np.zeros(k)
-    requests = np.zeros(k, dtype=np.int64)
-    refused = np.zeros(k, dtype=np.int64)
+            key = str(versions[p].version_id)
+            if key not in index:
+                index[key] = len(sheets)
+                sheets.append(versions[p])
+            sheet_of[mine[pos == p]] = index[key]
+    return sheets, sheet_of
+
+
+def rate_time_of_use(
+    cols: RecordColumns, book: PriceBook, *, at: datetime | None = None
+) -> BulkResult:
+    """Price each record under the version in effect at its own timestamp (or at ``at``)."""
+    sheets, sheet_of = assign_sheets(cols, book, at=at)
     order = np.argsort(sheet_of, kind="stable")
-    bounds = np.searchsorted(sheet_of[order], np.arange(-1, k + 1))
-    for j in range(k):
-        rows = order[bounds[j + 1] : bounds[j + 2]]
-        meter_sums, fee_sum, priced = _price_rows(sheets[j], cols, rows)
-        totals[j], fees[j] = meter_sums, fee_sum
-        requests[j] = int(cols.requests[rows][priced].sum())
-        refused[j] = int((~priced).sum())
-    unpriced = int((sheet_of < 0).sum() + refused.sum())
-    return BulkResult(sheets, totals, fees, requests, unpriced, refused)
+    bounds = np.searchsorted(sheet_of[order], np.arange(-1, len(sheets) + 1))
+    per_sheet = [
+        _total_sheet(s, cols, order[bounds[j + 1] : bounds[j + 2]]) for j, s in enumerate(sheets)
+    ]
+    return BulkResult(per_sheet, unknown_records=int(bounds[1] - bounds[0]))

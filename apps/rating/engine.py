@@ -21,6 +21,7 @@ The rules, each with its source in ``docs/rating.md``:
 from __future__ import annotations
 
 import decimal
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -132,9 +133,12 @@ class TimeBand:
         return self.start_minute <= minute < self.end_minute
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class PriceSheet:
-    """One published (or draft) price version of one model, as the engine sees it."""
+    """One published (or draft) price version of one model, as the engine sees it.
+
+    Compared and hashed by identity, so derived unit prices can be cached per sheet.
+    """
 
     version_id: str
     provider: str
@@ -172,14 +176,32 @@ class UnpricedError(ValueError):
     """Raised internally when a rate is missing; surfaces as an unpriced record."""
 
 
+@functools.lru_cache(maxsize=8192)
+def _cached_rates(sheet: PriceSheet, tier: str, long: bool, region: str):
+    try:
+        return _effective_rates(sheet, tier=tier, long=long, region=region)
+    except UnpricedError as exc:
+        return exc
+
+
 def effective_rates(
     sheet: PriceSheet, *, tier: str, long: bool, region: str
 ) -> dict[str, Decimal | None]:
     """Unit price per token meter for one combination of modifiers (band excluded).
 
     ``None`` marks a meter with no price in this sheet. Raises UnpricedError when the
-    tier is not offered.
+    tier is not offered. Cached per (sheet, tier, long, region); callers must not mutate
+    the result.
     """
+    result = _cached_rates(sheet, tier, long, region)
+    if isinstance(result, UnpricedError):
+        raise result
+    return result
+
+
+def _effective_rates(
+    sheet: PriceSheet, *, tier: str, long: bool, region: str
+) -> dict[str, Decimal | None]:
     if not sheet.offers_tier(tier):
         raise UnpricedError(f"service tier '{tier}' has no price for {sheet.model}")
     region_mult = sheet.region_multiplier(region)

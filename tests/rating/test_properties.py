@@ -7,7 +7,6 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,8 +109,8 @@ def _decimal_meter_totals(rated: list[RatedRecord]) -> dict[str, D]:
 def test_bulk_path_equals_decimal_path(sheet, recs):
     exact = _decimal_meter_totals([rate_record(r, sheet) for r in recs])
     bulk = rate_matrix(RecordColumns.from_records(recs), [sheet])
-    for i, meter in enumerate(TOKEN_METERS):
-        assert abs(float(exact.get(meter, D(0))) - bulk.meter_totals[0, i]) <= 1e-6
+    # the bulk path sums integer tokens per price group and multiplies in Decimal: exact
+    assert bulk.meter_totals() == {m: v for m, v in exact.items() if v or m in bulk.meter_totals()}
 
 
 def _random_records(n: int, seed: int) -> list[UsageRecord]:
@@ -168,12 +167,12 @@ def test_bulk_time_of_use_matches_decimal_totals_on_randomized_records():
             exact_by_meter[item.meter] += item.amount
     bulk = rate_time_of_use(RecordColumns.from_records(recs), book)
     assert bulk.unpriced_records == unpriced > 0
-    per_meter = bulk.meter_totals.sum(axis=0)
-    tolerance = 1e-6 * max(1.0, len(recs) / 1_000_000)
-    for i, meter in enumerate(TOKEN_METERS):
-        assert abs(float(exact_by_meter.get(meter, D(0))) - per_meter[i]) <= tolerance, meter
-    assert abs(float(exact_by_meter["web_search"]) - bulk.fee_totals.sum()) <= tolerance
-    assert set(CACHE_WRITE_METERS[:1]) <= set(
-        exact_by_meter
-    )  # the mix really exercised cache writes
-    assert np.isfinite(bulk.meter_totals).all()
+    per_meter = bulk.meter_totals()
+    # The issue asks for agreement within $0.000001 per million records; it is exact.
+    tolerance = D("0.000001") * max(1, len(recs) // 1_000_000)
+    for meter in (*TOKEN_METERS, "web_search"):
+        got = per_meter.get(meter, D(0))
+        assert abs(exact_by_meter.get(meter, D(0)) - got) <= tolerance, meter
+    assert per_meter == dict(exact_by_meter)
+    assert CACHE_WRITE_METERS[0] in exact_by_meter  # the mix really exercised cache writes
+    assert any(s.long_context_records for s in bulk.per_sheet)
