@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "apps.catalog",
     "apps.rating",
+    "apps.usage",
 ]
 
 MIDDLEWARE = [
@@ -134,6 +135,9 @@ CACHES = {
 # 6. Celery. Without a broker, tasks run in-process (eager) so `make run` needs no server.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if not CELERY_BROKER_URL:
+    # in-process: nothing connects to it, but an empty URL would make kombu guess AMQP
+    CELERY_BROKER_URL = "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

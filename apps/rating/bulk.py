@@ -125,6 +125,7 @@ class SheetTotals:
     web_search_calls: int = 0
     long_context_records: int = 0
     refused: int = 0  # records this sheet cannot price (a meter or tier without a price)
+    refused_mask: np.ndarray | None = None  # over the rows given, when any were refused
     missing_fee_calls: int = 0
 
     @property
@@ -232,6 +233,7 @@ def _total_sheet(sheet: PriceSheet, cols: RecordColumns, rows: np.ndarray | slic
     if bad.any():
         group = np.where(bad, sentinel, group)
         out.refused = int(bad.sum())
+        out.refused_mask = bad
     counts = np.bincount(group, minlength=size + 1)
     out.records = int(n - out.refused)
     requests = cols.requests[rows]
@@ -318,3 +320,90 @@ def rate_time_of_use(
         _total_sheet(s, cols, order[bounds[j + 1] : bounds[j + 2]]) for j, s in enumerate(sheets)
     ]
     return BulkResult(per_sheet, unknown_records=int(bounds[1] - bounds[0]))
+
+
+def summarize_time_of_use(
+    cols: RecordColumns, book: PriceBook, *, at: datetime | None = None
+) -> dict:
+    """The same JSON shape as ``summary.RatingSummary.as_dict`` (by_model, total, unpriced), exact."""
+    from .summary import decimal_str  # local: summary imports nothing from here
+
+    sheets, sheet_of = assign_sheets(cols, book, at=at)
+    order = np.argsort(sheet_of, kind="stable")
+    bounds = np.searchsorted(sheet_of[order], np.arange(-1, len(sheets) + 1))
+    by_model: dict[tuple[str, str], dict] = {}
+    unpriced_models: set[str] = set()
+    reasons: dict[str, int] = {}
+    unpriced_requests = 0
+    unpriced_tokens = 0
+    for j, sheet in enumerate(sheets):
+        rows = order[bounds[j + 1] : bounds[j + 2]]
+        totals = _total_sheet(sheet, cols, rows)
+        key = (sheet.provider, sheet.model)
+        row = by_model.setdefault(
+            key,
+            {
+                "provider": sheet.provider,
+                "model": sheet.model,
+                "requests": 0,
+                **{f"{m}_tokens": 0 for m in TOKEN_METERS},
+                "web_search_calls": 0,
+                "_cost": ZERO,
+                "_meters": {},
+                "long_context_requests": 0,
+                "price_versions": set(),
+            },
+        )
+        row["requests"] += totals.requests
+        row["web_search_calls"] += totals.web_search_calls
+        row["long_context_requests"] += totals.long_context_records
+        row["price_versions"].add(str(sheet.version_id))
+        row["_cost"] = MONEY_CONTEXT.add(row["_cost"], totals.cost)
+        for meter, amount in totals.meters.items():
+            row["_meters"][meter] = MONEY_CONTEXT.add(row["_meters"].get(meter, ZERO), amount)
+        if totals.refused:
+            refused_rows = rows[totals.refused_mask]
+            for m, meter in enumerate(TOKEN_METERS):
+                row[f"{meter}_tokens"] += int(
+                    cols.tokens[rows, m].sum() - cols.tokens[refused_rows, m].sum()
+                )
+            reason = f"no price for a meter or service tier used on {sheet.model}"
+            reasons[reason] = reasons.get(reason, 0) + totals.refused
+            unpriced_models.add(sheet.model)
+            unpriced_requests += int(cols.requests[refused_rows].sum())
+            unpriced_tokens += int(cols.tokens[refused_rows].sum())
+        else:
+            for m, meter in enumerate(TOKEN_METERS):
+                row[f"{meter}_tokens"] += totals.tokens[m]
+    unknown = order[bounds[0] : bounds[1]]
+    if unknown.shape[0]:
+        for code in np.unique(cols.model_code[unknown]).tolist():
+            raw = cols.models[code]
+            mine = unknown[cols.model_code[unknown] == code]
+            reason = (
+                "unknown model" if book.resolve(raw) is None else "before the first price version"
+            )
+            reasons[reason] = reasons.get(reason, 0) + int(mine.shape[0])
+            unpriced_models.add(raw)
+            unpriced_requests += int(cols.requests[mine].sum())
+            unpriced_tokens += int(cols.tokens[mine].sum())
+    rows_out = []
+    total = ZERO
+    for row in sorted(by_model.values(), key=lambda r: (-r["_cost"], r["provider"], r["model"])):
+        cost, meters = row.pop("_cost"), row.pop("_meters")
+        total = MONEY_CONTEXT.add(total, cost)
+        row["cost_usd"] = decimal_str(cost)
+        row["cost_by_meter_usd"] = {m: decimal_str(v) for m, v in meters.items()}
+        row["price_versions"] = sorted(row["price_versions"])
+        rows_out.append(row)
+    return {
+        "by_model": rows_out,
+        "total_cost_usd": decimal_str(total),
+        "unpriced": {
+            "requests": unpriced_requests,
+            "records": int(sum(reasons.values())),
+            "tokens": unpriced_tokens,
+            "models": sorted(unpriced_models),
+            "reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+        },
+    }
