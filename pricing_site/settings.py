@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "apps.catalog",
     "apps.rating",
     "apps.usage",
+    "apps.accounts",
 ]
 
 MIDDLEWARE = [
@@ -97,7 +98,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "usage:imports"
+LOGOUT_REDIRECT_URL = "catalog:prices"
 
 # 4. Security. Strict CSP: no inline script, no eval; Plotly's strict bundle needs neither.
 SECURE_CSP = {
@@ -121,6 +124,12 @@ X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
+# Uploaded logs wait here (outside the web root, server-made names) until their import ends.
+# Several machines: a shared volume, so any worker can read what any web process stored.
+UPLOAD_DIR = Path(env_str("UPLOAD_DIR", str(BASE_DIR / "var" / "uploads")))
+IMPORT_MAX_ARCHIVE_MEMBERS = env_int("IMPORT_MAX_ARCHIVE_MEMBERS", 10_000)
+IMPORT_MAX_DECOMPRESSED_BYTES = env_int("IMPORT_MAX_DECOMPRESSED_BYTES", 10 * 1024**3)
+IMPORT_MAX_COMPRESSION_RATIO = env_int("IMPORT_MAX_COMPRESSION_RATIO", 100)
 
 # 5. Cache: local memory by default; Redis when CACHE_URL is set (needed with several web processes).
 _cache_url = env_str("CACHE_URL")

@@ -84,7 +84,9 @@ def models_with_current_version(
         models = models.filter(
             Q(slug__icontains=q) | Q(name__icontains=q) | Q(aliases__alias__icontains=q)
         ).distinct()
-    models = models.prefetch_related(Prefetch("aliases", queryset=ModelAlias.objects.order_by("alias")))
+    models = models.prefetch_related(
+        Prefetch("aliases", queryset=ModelAlias.objects.order_by("alias"))
+    )
     model_list = list(models)
     versions = published_versions().in_bulk([m.current_id for m in model_list])
     return [(m, versions[m.current_id]) for m in model_list]
@@ -164,14 +166,31 @@ class DiffRow:
 
 def version_diff(left: PriceVersion, right: PriceVersion) -> list[DiffRow]:
     """Field-by-field comparison of two versions, flattened to readable rows."""
-    a, b = _flatten(data_to_json(version_to_data(left))), _flatten(data_to_json(version_to_data(right)))
+    a, b = (
+        _flatten(data_to_json(version_to_data(left))),
+        _flatten(data_to_json(version_to_data(right))),
+    )
     a["status"], b["status"] = left.status, right.status
     keys = sorted(set(a) | set(b), key=_diff_order)
     return [DiffRow(k, a.get(k, "—"), b.get(k, "—")) for k in keys]
 
 
-_ORDER = ("effective_from", "status", "rates.", "long_context.", "tiers.", "tier_rates.", "regions.",
-          "time_bands", "fees.", "storage", "tier_multipliers", "source", "checked_on", "notes")
+_ORDER = (
+    "effective_from",
+    "status",
+    "rates.",
+    "long_context.",
+    "tiers.",
+    "tier_rates.",
+    "regions.",
+    "time_bands",
+    "fees.",
+    "storage",
+    "tier_multipliers",
+    "source",
+    "checked_on",
+    "notes",
+)
 
 
 def _diff_order(key: str) -> tuple[int, str]:
@@ -425,10 +444,34 @@ _NOT_A_PRICE_CHANGE = (
 
 
 @dataclass(frozen=True)
+class Change:
+    label: str
+    before: str
+    after: str
+
+
+def _money_or_text(text: str) -> str:
+    try:
+        return money_display(Decimal(text))
+    except ArithmeticError:  # "—" for a price that did not exist on one side
+        return text
+
+
+def change_display(row: DiffRow) -> Change:
+    """A diff row as people read it: "Input $3.00 → $2.50", "Long context rates cache read …"."""
+    path = row.field.split(".")
+    if path[-1] in METER_LABELS and ("rates" in path or "tier_rates" in path):
+        prefix = " ".join(p.replace("_", " ") for p in path[:-1] if p != "rates")
+        label = f"{prefix} {METER_LABELS[path[-1]].lower()}".strip().capitalize()
+        return Change(label, _money_or_text(row.left), _money_or_text(row.right))
+    return Change(row.field.replace(".", " ").replace("_", " ").capitalize(), row.left, row.right)
+
+
+@dataclass(frozen=True)
 class HistoryEntry:
     version: PriceVersion
     rates: dict[str, Decimal]
-    changes: list[DiffRow]
+    changes: list[Change]
     state: str  # "past", "current" or "scheduled"
 
     def price(self, meter: str) -> str:
@@ -451,6 +494,20 @@ class HistoryEntry:
         return safe_link(self.version.source_url)
 
 
+def _bands_summary(version: PriceVersion) -> str:
+    bands = sorted(version.time_bands.all(), key=lambda b: b.start_minute)
+    if not bands:
+        return "none"
+    parts = []
+    for b in bands:
+        text = f"{minute_display(b.start_minute)}–{minute_display(b.end_minute)} UTC"
+        text += f" {multiplier_display(b.multiplier)}"
+        if b.weekdays:
+            text += " (" + ",".join(WEEKDAY_NAMES[int(d)] for d in b.weekdays.split(",")) + ")"
+        parts.append(text)
+    return ", ".join(parts)
+
+
 def history_entries(history: list[PriceVersion], when: datetime) -> list[HistoryEntry]:
     """Each published version with what changed from the one before it (oldest first)."""
     current = version_in_effect(history, when)
@@ -460,10 +517,14 @@ def history_entries(history: list[PriceVersion], when: datetime) -> list[History
         changes = []
         if previous is not None:
             changes = [
-                row
+                change_display(row)
                 for row in version_diff(previous, version)
-                if row.changed and not row.field.startswith(_NOT_A_PRICE_CHANGE)
+                if row.changed and not row.field.startswith((*_NOT_A_PRICE_CHANGE, "time_bands"))
             ]
+            # Band-by-band field diffs ("time bands 0 end") read badly: compare whole schedules.
+            before, after = _bands_summary(previous), _bands_summary(version)
+            if before != after:
+                changes.append(Change("Time of day", before, after))
         if version == current:
             state = "current"
         elif version.effective_from > when:
@@ -509,6 +570,27 @@ class ModelPage:
     @property
     def long_context(self) -> dict[str, Any] | None:
         return self.data["long_context"] if self.data else None
+
+    @property
+    def context_window_display(self) -> str:
+        n = self.model.context_window
+        return MISSING if n is None else f"{n:,} tokens"
+
+    @property
+    def max_output_display(self) -> str:
+        n = self.model.max_output_tokens
+        return MISSING if n is None else f"{n:,} tokens"
+
+    @property
+    def long_context_rule(self) -> str:
+        """When the long-context prices apply, in words (they price the whole request)."""
+        long = self.long_context
+        if not long:
+            return ""
+        size = tokens_display(long["threshold"])
+        if long["inclusive"]:
+            return f"prompts of {size} tokens or more"
+        return f"prompts over {size} tokens"
 
     @property
     def tiers(self) -> list[tuple[str, str]]:
