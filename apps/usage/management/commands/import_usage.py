@@ -13,6 +13,7 @@ from apps.usage.models import ImportJob, JobStatus
 from apps.usage.services import (
     ImportRejected,
     import_job_create,
+    import_job_run,
     job_report,
     workload_get_or_create,
 )
@@ -49,6 +50,10 @@ class Command(BaseCommand):
             )
         except (UnknownFormatError, ImportRejected) as exc:
             raise CommandError(str(exc)) from exc
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            # In-process: run now rather than at commit (inside a caller's transaction, such as
+            # a test, on_commit would never fire). The queued on_commit run then finds it done.
+            import_job_run(job_id=job.pk)
         job = self._wait(job, options["timeout"], quiet=options["json"])
         if job.status == JobStatus.FAILED:
             raise CommandError(f"import failed: {job.message}")
