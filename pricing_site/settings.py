@@ -130,6 +130,7 @@ UPLOAD_DIR = Path(env_str("UPLOAD_DIR", str(BASE_DIR / "var" / "uploads")))
 IMPORT_MAX_ARCHIVE_MEMBERS = env_int("IMPORT_MAX_ARCHIVE_MEMBERS", 10_000)
 IMPORT_MAX_DECOMPRESSED_BYTES = env_int("IMPORT_MAX_DECOMPRESSED_BYTES", 10 * 1024**3)
 IMPORT_MAX_COMPRESSION_RATIO = env_int("IMPORT_MAX_COMPRESSION_RATIO", 100)
+IMPORT_BATCH_RECORDS = env_int("IMPORT_BATCH_RECORDS", 5_000)
 
 # 5. Cache: local memory by default; Redis when CACHE_URL is set (needed with several web processes).
 _cache_url = env_str("CACHE_URL")

@@ -27,7 +27,8 @@ from .sources import Limits, OversizedLine, SourceError, iter_sources
 
 log = logging.getLogger(__name__)
 
-BATCH_RECORDS = 5_000  # rows per transaction: short writes, frequent progress
+# rows per transaction: short writes, frequent progress, little to redo after a crash
+BATCH_RECORDS = getattr(settings, "IMPORT_BATCH_RECORDS", 5_000)
 BATCH_EVENTS = 50_000  # commit progress at least this often on lines without usage
 MAX_ERROR_SAMPLES = 100
 
