@@ -54,6 +54,7 @@ class RecordColumns:
     region_code: np.ndarray  # int16, index into regions
     web_search: np.ndarray  # int64
     requests: np.ndarray  # int64
+    long_flag: np.ndarray | None = None  # int8: -1 unknown, 0 no, 1 yes (the source's own flag)
     _prompt: np.ndarray | None = field(default=None, repr=False)
     _tokens_t: np.ndarray | None = field(default=None, repr=False)
     _base: np.ndarray | None = field(default=None, repr=False)
@@ -102,7 +103,10 @@ class RecordColumns:
         region = np.empty(n, dtype=np.int16)
         web = np.empty(n, dtype=np.int64)
         req = np.empty(n, dtype=np.int64)
+        flag = np.full(n, -1, dtype=np.int8)
         for i, r in enumerate(records):
+            if r.long_context is not None:
+                flag[i] = int(r.long_context)
             model_code[i] = models.setdefault(r.model, len(models))
             ts[i] = int((r.timestamp - EPOCH).total_seconds())
             tokens[i] = [r.tokens(m) for m in TOKEN_METERS]
@@ -110,7 +114,9 @@ class RecordColumns:
             region[i] = regions.setdefault(r.region, len(regions))
             web[i] = r.web_search_calls
             req[i] = r.requests
-        return cls(list(models), model_code, ts, tokens, tier, list(regions), region, web, req)
+        return cls(
+            list(models), model_code, ts, tokens, tier, list(regions), region, web, req, flag
+        )
 
 
 @dataclass(slots=True)
@@ -176,16 +182,23 @@ def _band_index(sheet: PriceSheet, ts: np.ndarray) -> np.ndarray | None:
 
 
 def _long_mask(sheet: PriceSheet, cols: RecordColumns, rows: np.ndarray | slice) -> np.ndarray:
+    """Same rule as engine.LongContextTier.applies, on columns."""
     lc = sheet.long_context
     if lc is None:
         return np.zeros(cols.ts[rows].shape[0], dtype=bool)
     if lc.counts == frozenset(PROMPT_METERS):
         prompt = cols.prompt[rows]
     else:
-        prompt = cols.tokens[rows][
-            :, [TOKEN_METERS.index(m) for m in PROMPT_METERS if m in lc.counts]
-        ].sum(1)
-    return prompt >= lc.threshold if lc.inclusive else prompt > lc.threshold
+        idx = [TOKEN_METERS.index(m) for m in PROMPT_METERS if m in lc.counts]
+        prompt = cols.tokens[rows][:, idx].sum(1)
+    requests = cols.requests[rows]
+    limit = lc.threshold * np.maximum(requests, 1)
+    long = (prompt >= limit) if lc.inclusive else (prompt > limit)
+    long &= requests != 0
+    if cols.long_flag is not None:
+        flag = cols.long_flag[rows]
+        long = np.where(flag >= 0, flag == 1, long)
+    return long
 
 
 def _total_sheet(sheet: PriceSheet, cols: RecordColumns, rows: np.ndarray | slice) -> SheetTotals:

@@ -45,7 +45,7 @@ FEE_METERS: tuple[str, ...] = ("web_search",)
 STORAGE_METER = "cache_storage"
 
 SERVICE_TIERS: tuple[str, ...] = ("standard", "batch", "flex", "priority", "fast")
-GLOBAL_REGIONS: frozenset[str] = frozenset({"", "global", "default"})
+GLOBAL_REGIONS: frozenset[str] = frozenset({"", "global", "default", "not_available"})
 ANY_REGION = "*"
 
 
@@ -76,6 +76,9 @@ class UsageRecord:
     cache_storage_token_hours: Decimal = ZERO
     billed_cost_usd: Decimal | None = None
     requests: int = 1
+    # The source's own long-context flag (Anthropic reports' context_window "200k-1M").
+    # None: decide from the prompt size.
+    long_context: bool | None = None
 
     def tokens(self, meter: str) -> int:
         return getattr(self, f"{meter}_tokens")
@@ -102,8 +105,20 @@ class LongContextTier:
     counts: frozenset[str] = INPUT_SIDE_METERS
 
     def applies(self, record: UsageRecord) -> bool:
+        """Whether the request (or every request of an aggregate) is long-context.
+
+        An aggregate of n requests is judged on its mean prompt (its total prompt against n
+        thresholds): a day of short requests must not pay long-context prices because their
+        sum is large. An aggregate whose request count is unknown (0) is long only when the
+        source says so.
+        """
+        if record.long_context is not None:
+            return record.long_context
+        if record.requests == 0:
+            return False
         size = sum(record.tokens(m) for m in self.counts)
-        return size >= self.threshold if self.inclusive else size > self.threshold
+        limit = self.threshold * max(record.requests, 1)
+        return size >= limit if self.inclusive else size > limit
 
     def rate(self, meter: str, base: Decimal | None) -> Decimal | None:
         if meter in self.rates:

@@ -127,6 +127,9 @@ def record_from_dict(data: Mapping[str, Any]) -> UsageRecord:
         )
     ints = {key: _int(data, key) for key in INT_FIELDS}
     requests = _int(data, "requests") if data.get("requests") not in (None, "") else 1
+    long_context = data.get("long_context")
+    if long_context is not None and not isinstance(long_context, bool):
+        raise RecordError("long_context", f"must be true, false or absent, got {long_context!r}")
     return UsageRecord(
         provider=_text(data, "provider").strip().lower(),
         model=model,
@@ -138,6 +141,7 @@ def record_from_dict(data: Mapping[str, Any]) -> UsageRecord:
         cache_storage_token_hours=_decimal(data, "cache_storage_token_hours") or Decimal(0),
         billed_cost_usd=_decimal(data, "billed_cost_usd", allow_negative=True),
         requests=requests,
+        long_context=long_context,
         **ints,
     )
 
@@ -160,6 +164,8 @@ def record_to_dict(record: UsageRecord) -> dict[str, Any]:
         out["billed_cost_usd"] = str(record.billed_cost_usd)
     if record.requests != 1:
         out["requests"] = record.requests
+    if record.long_context is not None:
+        out["long_context"] = record.long_context
     return out
 
 

@@ -93,6 +93,9 @@ class UsageRow(models.Model):
     reasoning_tokens = models.BigIntegerField(default=0)
     web_search_calls = models.BigIntegerField(default=0)
     requests = models.BigIntegerField(default=1)
+    long_context = models.BooleanField(
+        null=True, blank=True, help_text="the source's own long-context flag"
+    )
     service_tier = models.CharField(max_length=10, default="standard")
     region = models.CharField(max_length=20, blank=True)
     billed_cost_usd = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)

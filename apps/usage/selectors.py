@@ -19,7 +19,7 @@ from .models import ImportJob, UsageRow, Workload
 
 _TIER = {t: i for i, t in enumerate(SERVICE_TIERS)}
 _FETCH = ("model", "timestamp", *(f"{m}_tokens" for m in TOKEN_METERS), "service_tier", "region",
-          "web_search_calls", "requests")  # fmt: skip
+          "web_search_calls", "requests", "long_context")  # fmt: skip
 
 
 def get_workload_for_user(*, code, user) -> Workload | None:
@@ -53,6 +53,7 @@ def workload_columns(workload: Workload) -> RecordColumns:
     region = np.empty(n, dtype=np.int16)
     web = np.empty(n, dtype=np.int64)
     req = np.empty(n, dtype=np.int64)
+    flag = np.full(n, -1, dtype=np.int8)
     i = -1
     for i, row in enumerate(_rows(workload)):
         if i >= n:  # rows added since the count: they will be in the next summary
@@ -65,6 +66,8 @@ def workload_columns(workload: Workload) -> RecordColumns:
         region[i] = regions.setdefault(row[3 + N_METERS], len(regions))
         web[i] = row[4 + N_METERS]
         req[i] = row[5 + N_METERS]
+        if row[6 + N_METERS] is not None:
+            flag[i] = int(row[6 + N_METERS])
     k = i + 1
     return RecordColumns(
         list(models),
@@ -88,32 +91,52 @@ def workload_summary(workload: Workload) -> dict[str, Any]:
 
 
 def _reconciliation(workload: Workload, book, summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Billed cost per model where the source logged one, against our cost of the same rows."""
-    from apps.rating.adapter import published_book as _book  # noqa: F401 - same cached book
+    """Billed cost per model where the source logged one, against our cost.
 
+    Where billed rows carry tokens (Claude Code's costUSD, OpenRouter, LiteLLM spend), the
+    comparison is on those very rows. Cost-only exports (Anthropic Console cost CSV, cost
+    report) carry no tokens; they are compared with the model's whole computed cost.
+    """
     billed = (
         UsageRow.objects.filter(workload=workload, billed_cost_usd__isnull=False)
         .values("model")
-        .annotate(billed=Sum("billed_cost_usd"))
+        .annotate(
+            billed=Sum("billed_cost_usd"),
+            tokens=Sum("input_tokens")
+            + Sum("output_tokens")
+            + Sum("cache_read_tokens")
+            + Sum("cache_write_5m_tokens")
+            + Sum("cache_write_1h_tokens"),
+        )
     )
+    computed_by_model = {row["model"]: Decimal(row["cost_usd"]) for row in summary["by_model"]}
     rows: dict[str, dict[str, Any]] = {}
     for item in billed:
         canonical = book.resolve(item["model"]) or item["model"]
-        computed = _computed_for_billed(workload, item["model"], book)
         row = rows.setdefault(
-            canonical, {"model": canonical, "billed": Decimal(0), "computed": Decimal(0)}
+            canonical,
+            {"model": canonical, "billed": Decimal(0), "computed": Decimal(0), "basis": set()},
         )
         row["billed"] += Decimal(str(item["billed"]))
-        row["computed"] += computed
-    return [
-        {
-            "model": r["model"],
-            "computed_usd": decimal_str(r["computed"]),
-            "billed_usd": decimal_str(r["billed"]),
-            "difference_usd": decimal_str(r["computed"] - r["billed"]),
-        }
-        for r in rows.values()
-    ]
+        if item["tokens"]:
+            row["computed"] += _computed_for_billed(workload, item["model"], book)
+            row["basis"].add("same records")
+        else:
+            row["basis"].add("all usage of the model")
+    out = []
+    for r in rows.values():
+        if "all usage of the model" in r["basis"]:
+            r["computed"] = computed_by_model.get(r["model"], Decimal(0))
+        out.append(
+            {
+                "model": r["model"],
+                "computed_usd": decimal_str(r["computed"]),
+                "billed_usd": decimal_str(r["billed"]),
+                "difference_usd": decimal_str(r["computed"] - r["billed"]),
+                "basis": " + ".join(sorted(r["basis"])),
+            }
+        )
+    return out
 
 
 def _computed_for_billed(workload: Workload, raw_model: str, book) -> Decimal:
@@ -130,6 +153,7 @@ def _computed_for_billed(workload: Workload, raw_model: str, book) -> Decimal:
             region=row[3 + N_METERS],
             web_search_calls=row[4 + N_METERS],
             requests=row[5 + N_METERS],
+            long_context=row[6 + N_METERS],
         )
         for row in UsageRow.objects.filter(
             workload=workload, model=raw_model, billed_cost_usd__isnull=False

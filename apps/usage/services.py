@@ -37,7 +37,7 @@ ROW_FIELDS = (
     "aggregate", "session_id", "request_id", "input_tokens", "cache_read_tokens",
     "cache_write_5m_tokens", "cache_write_30m_tokens", "cache_write_1h_tokens",
     "cache_write_12h_tokens", "cache_write_24h_tokens", "output_tokens", "reasoning_tokens",
-    "web_search_calls", "requests", "service_tier", "region", "billed_cost_usd",
+    "web_search_calls", "requests", "service_tier", "region", "billed_cost_usd", "long_context",
 )  # fmt: skip
 SUMMED = (
     "input_tokens", "cache_read_tokens", "cache_write_5m_tokens", "cache_write_30m_tokens",
@@ -308,6 +308,7 @@ def _row_values(job: ImportJob, p: Parsed) -> dict[str, Any]:
         "service_tier": r.service_tier,
         "region": r.region[:20],
         "billed_cost_usd": r.billed_cost_usd,
+        "long_context": r.long_context,
     }
 
 

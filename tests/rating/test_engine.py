@@ -350,3 +350,24 @@ def test_amounts_are_exact_decimals_without_float_noise():
     result = priced(rec(output_tokens=1_000), SONNET_45)
     assert result.total == D("0.015")
     assert str(result.total) == "0.015"
+
+
+def test_an_aggregate_is_judged_on_its_mean_request_not_its_sum():
+    # 10 requests with 1,500,000 prompt tokens in all: 150,000 each, under 200K
+    day = rec(input_tokens=1_500_000, requests=10)
+    assert not priced(day, SONNET_45).long_context
+    assert priced(day, SONNET_45).total == D("4.5")  # 1.5M x $3
+    # 2,100,000 over 10 requests: 210,000 each, so every request was long
+    assert priced(rec(input_tokens=2_100_000, requests=10), SONNET_45).total == D(
+        "12.6"
+    )  # 2.1M x $6
+
+
+def test_an_aggregate_with_an_unknown_request_count_follows_the_sources_flag():
+    # Anthropic's usage report gives no request count but a context_window dimension
+    unknown = rec(input_tokens=1_000_000, requests=0)
+    assert priced(unknown, SONNET_45).total == D("3")  # no flag: base rates, never guessed long
+    flagged = rec(input_tokens=1_000_000, requests=0, long_context=True)
+    assert priced(flagged, SONNET_45).total == D("6")
+    short = rec(input_tokens=300_000, long_context=False)
+    assert priced(short, SONNET_45).total == D("0.9")

@@ -176,3 +176,26 @@ def test_bulk_time_of_use_matches_decimal_totals_on_randomized_records():
     assert per_meter == dict(exact_by_meter)
     assert CACHE_WRITE_METERS[0] in exact_by_meter  # the mix really exercised cache writes
     assert any(s.long_context_records for s in bulk.per_sheet)
+
+
+def test_bulk_follows_the_same_long_context_rule_for_aggregates_and_flags():
+    recs = [
+        UsageRecord(
+            provider="a",
+            model="m",
+            timestamp=datetime(2026, 1, 1, tzinfo=UTC),
+            input_tokens=n,
+            requests=req,
+            long_context=flag,
+        )
+        for n, req, flag in [
+            (1_500_000, 10, None),
+            (2_100_000, 10, None),
+            (1_000_000, 0, None),
+            (1_000_000, 0, True),
+            (300_000, 1, False),
+            (300_000, 1, None),
+        ]
+    ]
+    exact = _decimal_meter_totals([rate_record(r, SONNET_45) for r in recs])
+    assert rate_matrix(RecordColumns.from_records(recs), [SONNET_45]).meter_totals() == dict(exact)

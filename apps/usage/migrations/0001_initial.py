@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,129 +16,258 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('running', 'running'), ('done', 'done'), ('failed', 'failed'), ('cancelled', 'cancelled')], default='queued', max_length=10)),
-                ('format', models.CharField(blank=True, help_text='blank: detect per file', max_length=32)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('bytes_total', models.BigIntegerField(default=0)),
-                ('bytes_done', models.BigIntegerField(default=0)),
-                ('sources_done', models.PositiveIntegerField(default=0)),
-                ('current_source', models.CharField(blank=True, max_length=500)),
-                ('current_line', models.BigIntegerField(default=0)),
-                ('lines_read', models.BigIntegerField(default=0)),
-                ('records_imported', models.BigIntegerField(default=0)),
-                ('duplicates_skipped', models.BigIntegerField(default=0)),
-                ('lines_skipped', models.BigIntegerField(default=0)),
-                ('error_count', models.BigIntegerField(default=0)),
-                ('error_samples', models.JSONField(blank=True, default=list)),
-                ('message', models.TextField(blank=True)),
-                ('summary', models.JSONField(blank=True, null=True)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='import_jobs', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("running", "running"),
+                            ("done", "done"),
+                            ("failed", "failed"),
+                            ("cancelled", "cancelled"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "format",
+                    models.CharField(blank=True, help_text="blank: detect per file", max_length=32),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("bytes_total", models.BigIntegerField(default=0)),
+                ("bytes_done", models.BigIntegerField(default=0)),
+                ("sources_done", models.PositiveIntegerField(default=0)),
+                ("current_source", models.CharField(blank=True, max_length=500)),
+                ("current_line", models.BigIntegerField(default=0)),
+                ("lines_read", models.BigIntegerField(default=0)),
+                ("records_imported", models.BigIntegerField(default=0)),
+                ("duplicates_skipped", models.BigIntegerField(default=0)),
+                ("lines_skipped", models.BigIntegerField(default=0)),
+                ("error_count", models.BigIntegerField(default=0)),
+                ("error_samples", models.JSONField(blank=True, default=list)),
+                ("message", models.TextField(blank=True)),
+                ("summary", models.JSONField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="import_jobs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Workload',
+            name="Workload",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('imported', 'imported from logs'), ('quick', 'quick form'), ('conversation', 'conversation form')], default='imported', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='workloads', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("imported", "imported from logs"),
+                            ("quick", "quick form"),
+                            ("conversation", "conversation form"),
+                        ],
+                        default="imported",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="workloads",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='UsageRow',
+            name="UsageRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_format', models.CharField(max_length=32)),
-                ('source_key', models.CharField(max_length=255)),
-                ('provider', models.CharField(blank=True, max_length=40)),
-                ('model', models.CharField(max_length=200)),
-                ('timestamp', models.DateTimeField()),
-                ('aggregate', models.BooleanField(default=False)),
-                ('session_id', models.CharField(blank=True, max_length=200)),
-                ('request_id', models.CharField(blank=True, max_length=200)),
-                ('input_tokens', models.BigIntegerField(default=0)),
-                ('cache_read_tokens', models.BigIntegerField(default=0)),
-                ('cache_write_5m_tokens', models.BigIntegerField(default=0)),
-                ('cache_write_30m_tokens', models.BigIntegerField(default=0)),
-                ('cache_write_1h_tokens', models.BigIntegerField(default=0)),
-                ('cache_write_12h_tokens', models.BigIntegerField(default=0)),
-                ('cache_write_24h_tokens', models.BigIntegerField(default=0)),
-                ('output_tokens', models.BigIntegerField(default=0)),
-                ('reasoning_tokens', models.BigIntegerField(default=0)),
-                ('web_search_calls', models.BigIntegerField(default=0)),
-                ('requests', models.BigIntegerField(default=1)),
-                ('service_tier', models.CharField(default='standard', max_length=10)),
-                ('region', models.CharField(blank=True, max_length=20)),
-                ('billed_cost_usd', models.DecimalField(blank=True, decimal_places=12, max_digits=24, null=True)),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='usage.importjob')),
-                ('workload', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='usage.workload')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source_format", models.CharField(max_length=32)),
+                ("source_key", models.CharField(max_length=255)),
+                ("provider", models.CharField(blank=True, max_length=40)),
+                ("model", models.CharField(max_length=200)),
+                ("timestamp", models.DateTimeField()),
+                ("aggregate", models.BooleanField(default=False)),
+                ("session_id", models.CharField(blank=True, max_length=200)),
+                ("request_id", models.CharField(blank=True, max_length=200)),
+                ("input_tokens", models.BigIntegerField(default=0)),
+                ("cache_read_tokens", models.BigIntegerField(default=0)),
+                ("cache_write_5m_tokens", models.BigIntegerField(default=0)),
+                ("cache_write_30m_tokens", models.BigIntegerField(default=0)),
+                ("cache_write_1h_tokens", models.BigIntegerField(default=0)),
+                ("cache_write_12h_tokens", models.BigIntegerField(default=0)),
+                ("cache_write_24h_tokens", models.BigIntegerField(default=0)),
+                ("output_tokens", models.BigIntegerField(default=0)),
+                ("reasoning_tokens", models.BigIntegerField(default=0)),
+                ("web_search_calls", models.BigIntegerField(default=0)),
+                ("requests", models.BigIntegerField(default=1)),
+                ("service_tier", models.CharField(default="standard", max_length=10)),
+                ("region", models.CharField(blank=True, max_length=20)),
+                (
+                    "billed_cost_usd",
+                    models.DecimalField(blank=True, decimal_places=12, max_digits=24, null=True),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="usage.importjob",
+                    ),
+                ),
+                (
+                    "workload",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rows",
+                        to="usage.workload",
+                    ),
+                ),
             ],
             options={
-                'db_table': 'usage_record',
+                "db_table": "usage_record",
             },
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='workload',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='import_jobs', to='usage.workload'),
+            model_name="importjob",
+            name="workload",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="import_jobs",
+                to="usage.workload",
+            ),
         ),
         migrations.CreateModel(
-            name='ImportFile',
+            name="ImportFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('name', models.CharField(help_text='the name the user gave it', max_length=500)),
-                ('path', models.CharField(max_length=1000)),
-                ('size', models.BigIntegerField(default=0)),
-                ('uploaded', models.BooleanField(default=False, help_text='stored by us, deleted with the job')),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='files', to='usage.importjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("name", models.CharField(help_text="the name the user gave it", max_length=500)),
+                ("path", models.CharField(max_length=1000)),
+                ("size", models.BigIntegerField(default=0)),
+                (
+                    "uploaded",
+                    models.BooleanField(
+                        default=False, help_text="stored by us, deleted with the job"
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="files",
+                        to="usage.importjob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('job', 'position'), name='import_file_position_unique')],
+                "ordering": ["job", "position"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("job", "position"), name="import_file_position_unique"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='workload',
-            constraint=models.UniqueConstraint(fields=('owner', 'name'), name='workload_name_unique_per_owner'),
+            model_name="workload",
+            constraint=models.UniqueConstraint(
+                fields=("owner", "name"), name="workload_name_unique_per_owner"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='workload',
-            constraint=models.UniqueConstraint(condition=models.Q(('owner__isnull', True)), fields=('name',), name='workload_name_unique_without_owner'),
+            model_name="workload",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("owner__isnull", True)),
+                fields=("name",),
+                name="workload_name_unique_without_owner",
+            ),
         ),
         migrations.AddIndex(
-            model_name='usagerow',
-            index=models.Index(fields=['workload', 'timestamp'], name='usage_record_time'),
+            model_name="usagerow",
+            index=models.Index(fields=["workload", "timestamp"], name="usage_record_time"),
         ),
         migrations.AddIndex(
-            model_name='usagerow',
-            index=models.Index(fields=['workload', 'model'], name='usage_record_model'),
+            model_name="usagerow",
+            index=models.Index(fields=["workload", "model"], name="usage_record_model"),
         ),
         migrations.AddIndex(
-            model_name='usagerow',
-            index=models.Index(fields=['workload', 'session_id', 'timestamp'], name='usage_record_session'),
+            model_name="usagerow",
+            index=models.Index(
+                fields=["workload", "session_id", "timestamp"], name="usage_record_session"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='usagerow',
-            constraint=models.UniqueConstraint(fields=('workload', 'source_key'), name='usage_record_unique_source_key'),
+            model_name="usagerow",
+            constraint=models.UniqueConstraint(
+                fields=("workload", "source_key"), name="usage_record_unique_source_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='usagerow',
-            constraint=models.CheckConstraint(condition=models.Q(('cache_read_tokens__gte', 0), ('cache_write_12h_tokens__gte', 0), ('cache_write_1h_tokens__gte', 0), ('cache_write_24h_tokens__gte', 0), ('cache_write_30m_tokens__gte', 0), ('cache_write_5m_tokens__gte', 0), ('input_tokens__gte', 0), ('output_tokens__gte', 0), ('reasoning_tokens__gte', 0), ('requests__gte', 0), ('web_search_calls__gte', 0)), name='usage_record_counts_non_negative'),
+            model_name="usagerow",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("cache_read_tokens__gte", 0),
+                    ("cache_write_12h_tokens__gte", 0),
+                    ("cache_write_1h_tokens__gte", 0),
+                    ("cache_write_24h_tokens__gte", 0),
+                    ("cache_write_30m_tokens__gte", 0),
+                    ("cache_write_5m_tokens__gte", 0),
+                    ("input_tokens__gte", 0),
+                    ("output_tokens__gte", 0),
+                    ("reasoning_tokens__gte", 0),
+                    ("requests__gte", 0),
+                    ("web_search_calls__gte", 0),
+                ),
+                name="usage_record_counts_non_negative",
+            ),
         ),
     ]
