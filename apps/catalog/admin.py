@@ -5,6 +5,8 @@ Published versions are read-only everywhere (here, in the model layer and in the
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,6 +29,12 @@ from .models import (
     VersionStatus,
 )
 from .selectors import model_history, version_diff
+from .services.litellm import (
+    default_effective_from,
+    litellm_export,
+    litellm_import,
+    parse_litellm_json,
+)
 from .services.versions import version_create_draft_from, version_publish
 
 
@@ -49,6 +57,7 @@ class LanguageModelAdmin(admin.ModelAdmin):
     list_select_related = ["provider"]
     search_fields = ["slug", "name", "aliases__alias"]
     inlines = [AliasInline]
+    actions = ["export_litellm_json"]
 
     @admin.display(description="price history")
     def history_link(self, obj: LanguageModel) -> str:
@@ -82,6 +91,18 @@ class LanguageModelAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/catalog/price_history.html", context)
+
+    @admin.action(description="Export as LiteLLM JSON", permissions=["view"])
+    def export_litellm_json(self, request: HttpRequest, queryset) -> HttpResponse:
+        """The selected models' prices in effect now, as a LiteLLM price file download."""
+        entries = litellm_export(models=queryset)
+        response = HttpResponse(
+            json.dumps(entries, indent=4) + "\n", content_type="application/json"
+        )
+        response["Content-Disposition"] = (
+            'attachment; filename="model_prices_and_context_window.json"'
+        )
+        return response
 
 
 @admin.register(CachePolicy)
@@ -135,9 +156,36 @@ class NewDraftForm(forms.Form):
     effective_from = forms.DateTimeField(help_text="UTC, e.g. 2026-12-01 00:00")
 
 
+LITELLM_UPLOAD_LIMIT = 20 * 1024 * 1024  # the full LiteLLM file is about 1.5 MB
+
+
+class LiteLLMImportForm(forms.Form):
+    file = forms.FileField(help_text="model_prices_and_context_window.json, at most 20 MB")
+    effective_from = forms.DateTimeField(required=False, help_text="UTC; blank means now")
+    publish = forms.BooleanField(
+        required=False, help_text="Publish the new versions at once instead of creating drafts"
+    )
+    only_known = forms.BooleanField(
+        required=False, help_text="Only update models already in the catalog"
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > LITELLM_UPLOAD_LIMIT:
+            raise forms.ValidationError("The file is larger than 20 MB.")
+        return upload
+
+
 @admin.register(PriceVersion)
 class PriceVersionAdmin(admin.ModelAdmin):
-    list_display = ["model", "effective_from", "status", "source_kind", "checked_on", "published_at"]
+    list_display = [
+        "model",
+        "effective_from",
+        "status",
+        "source_kind",
+        "checked_on",
+        "published_at",
+    ]
     list_filter = ["status", "source_kind", "model__provider"]
     list_select_related = ["model"]
     search_fields = ["model__slug", "notes"]
@@ -147,7 +195,19 @@ class PriceVersionAdmin(admin.ModelAdmin):
     actions = ["publish_selected", "compare_two"]
     readonly_fields = ["status", "published_at", "created_at", "derived_from"]
     fieldsets = [
-        (None, {"fields": ["model", "effective_from", "status", "published_at", "created_at", "derived_from"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "model",
+                    "effective_from",
+                    "status",
+                    "published_at",
+                    "created_at",
+                    "derived_from",
+                ]
+            },
+        ),
         ("Source", {"fields": ["source_url", "source_kind", "checked_on", "notes"]}),
         (
             "Long context (whole request)",
@@ -210,6 +270,11 @@ class PriceVersionAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.diff_view),
                 name="catalog_priceversion_diff",
             ),
+            path(
+                "import-litellm/",
+                self.admin_site.admin_view(self.import_litellm_view),
+                name="catalog_priceversion_import_litellm",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -219,7 +284,9 @@ class PriceVersionAdmin(admin.ModelAdmin):
         if version is not None:
             extra_context["version_obj"] = version
             previous = (
-                PriceVersion.objects.filter(model=version.model, effective_from__lt=version.effective_from)
+                PriceVersion.objects.filter(
+                    model=version.model, effective_from__lt=version.effective_from
+                )
                 .order_by("-effective_from")
                 .first()
             )
@@ -267,9 +334,13 @@ class PriceVersionAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = NewDraftForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            draft = version_create_draft_from(version=source, effective_from=form.cleaned_data["effective_from"])
+            draft = version_create_draft_from(
+                version=source, effective_from=form.cleaned_data["effective_from"]
+            )
             self.message_user(request, f"Draft created from version {source.pk}.", messages.SUCCESS)
-            return HttpResponseRedirect(reverse("admin:catalog_priceversion_change", args=[draft.pk]))
+            return HttpResponseRedirect(
+                reverse("admin:catalog_priceversion_change", args=[draft.pk])
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": f"New draft from {source}",
@@ -297,3 +368,36 @@ class PriceVersionAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/catalog/version_diff.html", context)
+
+    def import_litellm_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a LiteLLM price file: drafts by default, then a report with unknown keys."""
+        if not request.user.has_perm("catalog.add_priceversion"):
+            raise PermissionDenied
+        form = LiteLLMImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            # publishing is a change (as for the "Publish selected drafts" action)
+            if form.cleaned_data["publish"] and not request.user.has_perm(
+                "catalog.change_priceversion"
+            ):
+                form.add_error("publish", "Publishing needs the change price version permission.")
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                report = litellm_import(
+                    data=parse_litellm_json(upload.read(), name=upload.name),
+                    effective_from=form.cleaned_data["effective_from"] or default_effective_from(),
+                    publish=form.cleaned_data["publish"],
+                    only_known=form.cleaned_data["only_known"],
+                )
+            except ValidationError as exc:
+                form.add_error("file", exc.messages)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import LiteLLM JSON",
+            "form": form,
+            "report": report.as_dict() if report else None,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/catalog/litellm_import.html", context)

@@ -1,0 +1,843 @@
+"""LiteLLM's ``model_prices_and_context_window.json``: import into price versions, export back.
+
+LiteLLM prices are floats in USD per token; ours are Decimals in USD per million tokens.
+Floats exist only at this file boundary: ``Decimal(repr(f))`` is the shortest decimal that
+reads back as the same float, so 3e-06 per token becomes exactly $3 per MTok and exports
+as 3e-06 again.
+
+Every key of an entry is mapped, ignored as a known non-price key, or reported as unknown
+with a count and example ids: nothing unknown is dropped silently. A malformed file is
+refused as a whole, naming the entry and the field, before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.catalog.models import (
+    LanguageModel,
+    ModelAlias,
+    PriceVersion,
+    Provider,
+    Rate,
+    RegionMultiplier,
+    TimeBand,
+    VersionStatus,
+)
+from apps.catalog.selectors import models_with_current_version
+from apps.rating.book import candidate_ids
+from apps.rating.engine import CACHE_METERS, TOKEN_METERS
+
+from .versions import (
+    TIER_NAMES,
+    CatalogDataError,
+    clean_version_data,
+    parse_date,
+    same_prices,
+    version_to_data,
+)
+
+LITELLM_SOURCE_URL = (
+    "https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json"
+)
+MILLION = Decimal(1_000_000)
+# Stored precision: a value finer than the column is rounded, and the report says so.
+PRICE_PLACES = Rate._meta.get_field("price").decimal_places
+MULTIPLIER_PLACES = RegionMultiplier._meta.get_field("multiplier").decimal_places
+MAX_PRICE = Decimal(10) ** (Rate._meta.get_field("price").max_digits - PRICE_PLACES)
+SLUG_LENGTH = LanguageModel._meta.get_field("slug").max_length
+
+NOT_MODELS = frozenset({"sample_spec"})  # LiteLLM's own schema documentation entry
+FILE_METADATA = frozenset({"last_updated"})  # added by mirrors such as RoCry/llm-api-price
+
+# <base>[_above_<N>k_tokens][_<tier>]; LiteLLM's long-context threshold is exclusive
+COST_KEY = re.compile(
+    r"^(?P<base>input_cost_per_token|output_cost_per_token|cache_read_input_token_cost"
+    r"|cache_creation_input_token_cost_above_1hr|cache_creation_input_token_cost)"
+    r"(?:_above_(?P<k>\d+)k_tokens)?(?:_(?P<tier>batches|flex|priority))?$"
+)
+_BASE_METERS = {
+    "input_cost_per_token": "input",
+    "output_cost_per_token": "output",
+    "cache_read_input_token_cost": "cache_read",
+    "cache_creation_input_token_cost_above_1hr": "cache_write_1h",
+}
+_TIER_SUFFIXES = {"batches": "batch", "flex": "flex", "priority": "priority"}
+# DeepSeek-style spelling of the cache-read price; read only when cache_read is absent or equal
+CACHE_HIT_KEY = "input_cost_per_token_cache_hit"
+UPLIFT_PREFIX = "regional_processing_uplift_multiplier_"
+CONTEXT_KEYS = frozenset({"max_input_tokens", "max_output_tokens", "max_tokens"})
+IGNORED_KEYS = frozenset(
+    {
+        "mode",
+        "litellm_provider",
+        "source",
+        "deprecation_date",
+        "tool_use_system_prompt_tokens",
+        "metadata",
+        "comment",
+        "rpm",
+        "tpm",
+        "output_vector_size",
+        "prompt_cache_min_tokens",  # a cache-policy fact, kept in CachePolicy by hand
+        "web_search_billing_unit",
+        "audio_transcription_config",
+        "bedrock_output_config_effort_ceiling",
+        "gemini_audio_only_live",
+        "gemini_native_audio",
+        "uses_embed_content",
+        "use_openai_responses_path",
+    }
+)
+IGNORED_PREFIXES = ("supports_", "supported_", "bedrock_converse_supports_")
+# What we price: text generation. Embeddings, images, audio and rerankers are skipped.
+TEXT_MODES = frozenset({"chat", "completion", "responses", None})
+
+# cache_creation_input_token_cost is Anthropic's 5-minute write (the 1h write has its own
+# _above_1hr key), so it is cache_write_5m for Claude wherever it is sold. OpenAI bills
+# writes from GPT-5.6 on for a 30-minute retention (pricing-facts.md §2: "the price covers
+# 30-min retention"), so for OpenAI and Azure OpenAI it is cache_write_30m.
+OPENAI_STYLE_PROVIDERS = frozenset({"openai", "azure", "azure_text", "text-completion-openai"})
+# LiteLLM's "gemini" is Google's Gemini API, which the catalog calls "google".
+PROVIDER_SLUGS = {"gemini": "google"}
+PROVIDER_NAMES = {"google": "Google"}
+LITELLM_PROVIDERS = {ours: theirs for theirs, ours in PROVIDER_SLUGS.items()}
+
+
+# --------------------------------------------------------------------------- pure mapping
+
+
+@dataclass
+class MappedEntry:
+    key: str
+    provider: str | None
+    mode: str | None
+    data: dict[str, Any]  # version data in the JSON form of docs/catalog-data.md
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    unknown: list[str] = field(default_factory=list)
+    rounded: list[str] = field(default_factory=list)
+
+    @property
+    def skip_reason(self) -> str | None:
+        rates = self.data["rates"]
+        if "input" not in rates and "output" not in rates:
+            return "no token prices"
+        if "output" not in rates:
+            return "no output price"
+        if "input" not in rates:
+            return "no input price"
+        if self.mode not in TEXT_MODES:
+            return f"mode {self.mode}"
+        if not self.provider:
+            return "no litellm_provider"
+        return None
+
+
+def provider_slug(litellm_provider: str) -> str:
+    """Our provider slug for a LiteLLM provider name: lowercase, slug characters, ≤ 40."""
+    raw = litellm_provider.strip().lower()
+    slug = re.sub(r"[^a-z0-9_-]+", "-", PROVIDER_SLUGS.get(raw, raw)).strip("-")
+    return slug[:40] or "unknown"
+
+
+def is_openai_style(provider: str, model_id: str) -> bool:
+    """OpenAI's cache semantics: its own API, Azure OpenAI, or an ``openai/`` route segment."""
+    return (
+        provider.lower() in OPENAI_STYLE_PROVIDERS or "openai" in model_id.lower().split("/")[:-1]
+    )
+
+
+def _plain(value: Decimal) -> str:
+    text = format(value, "f")
+    return (text.rstrip("0").rstrip(".") if "." in text else text) or "0"
+
+
+def _fit(value: Decimal, places: int) -> tuple[Decimal, bool]:
+    """``value`` within ``places`` decimals, without exponent; and whether it was rounded."""
+    fitted = value
+    if value.as_tuple().exponent < -places:  # type: ignore[operator]
+        fitted = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    normal = fitted.normalize()
+    if normal.as_tuple().exponent > 0:  # type: ignore[operator]
+        normal = normal.quantize(Decimal(1))
+    return normal, fitted != value
+
+
+def _number(value: Any, where: str, what: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise CatalogDataError(f"{where}: must be a number ({what}), got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CatalogDataError(f"{where}: must be finite, got {value!r}")
+    if value < 0:
+        raise CatalogDataError(f"{where}: must not be negative, got {value!r}")
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def per_token_to_mtok(value: Any, where: str) -> tuple[Decimal, bool]:
+    """USD per token (a JSON number) → USD per million tokens, and whether it was rounded."""
+    price = _number(value, where, "USD per token") * MILLION
+    if price >= MAX_PRICE:
+        raise CatalogDataError(f"{where}: {value!r} per token is beyond any real price")
+    return _fit(price, PRICE_PLACES)
+
+
+def mtok_to_per_token(price: Decimal) -> float:
+    """USD per million tokens → the float LiteLLM writes: $3 → 3e-06."""
+    return float(price / MILLION)
+
+
+def _token_count(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    bad = isinstance(value, bool) or not isinstance(value, int | float)
+    if bad or value < 0 or (isinstance(value, float) and not value.is_integer()):
+        raise CatalogDataError(f"{where}: must be a whole number of tokens, got {value!r}")
+    return int(value)
+
+
+def _meter(base: str, openai_style: bool) -> str:
+    if base == "cache_creation_input_token_cost":
+        return "cache_write_30m" if openai_style else "cache_write_5m"
+    return _BASE_METERS[base]
+
+
+def _is_ignored(key: str) -> bool:
+    return key in IGNORED_KEYS or key.startswith(IGNORED_PREFIXES)
+
+
+def map_entry(key: str, entry: Any) -> MappedEntry:
+    """One LiteLLM entry as version data; raises CatalogDataError naming the key and field."""
+    where = f'"{key}"'
+    if not isinstance(entry, dict):
+        raise CatalogDataError(f"{where}: must be an object, got {type(entry).__name__}")
+    provider, mode = entry.get("litellm_provider"), entry.get("mode")
+    if provider is not None and not isinstance(provider, str):
+        raise CatalogDataError(f"{where}.litellm_provider: must be a string, got {provider!r}")
+    openai_style = is_openai_style(provider or "", key)
+    out = MappedEntry(
+        key=key, provider=provider, mode=mode if isinstance(mode, str) else None, data={}
+    )
+    rates: dict[str, Decimal] = {}
+    long_by_k: dict[int, dict[str, tuple[Decimal, str]]] = {}
+    tier_rates: dict[str, dict[str, Decimal]] = {}
+    regions: dict[str, Decimal] = {}
+    tiers: dict[str, Decimal] = {}
+
+    def price(name: str) -> Decimal:
+        value, rounded = per_token_to_mtok(entry[name], f"{where}.{name}")
+        if rounded:
+            out.rounded.append(name)
+        return value
+
+    for name in entry:
+        match = COST_KEY.match(name)
+        if match:
+            value, meter = price(name), _meter(match["base"], openai_style)
+            k, tier = int(match["k"] or 0), match["tier"]
+            if (match["k"] and tier) or (match["k"] and k == 0):
+                out.unknown.append(name)  # our long-context rates are standard tier only
+            elif k:
+                long_by_k.setdefault(k, {})[meter] = (value, name)
+            elif tier:
+                tier_rates.setdefault(_TIER_SUFFIXES[tier], {})[meter] = value
+            else:
+                rates[meter] = value
+        elif name == "provider_specific_entry":
+            _provider_specific(entry[name], where, regions, tiers, out)
+        elif name.startswith(UPLIFT_PREFIX):
+            region = name.removeprefix(UPLIFT_PREFIX).lower()
+            value = _multiplier(entry[name], f"{where}.{name}", out, name)
+            if regions.setdefault(region, value) != value:
+                out.unknown.append(name)
+        elif name in CONTEXT_KEYS:
+            _token_count(entry[name], f"{where}.{name}")
+        elif name != CACHE_HIT_KEY and not _is_ignored(name):
+            out.unknown.append(name)
+    if CACHE_HIT_KEY in entry:
+        hit = price(CACHE_HIT_KEY)
+        if rates.setdefault("cache_read", hit) != hit:
+            out.unknown.append(CACHE_HIT_KEY)
+    out.context_window = _token_count(
+        entry.get("max_input_tokens", entry.get("max_tokens")), f"{where}.max_input_tokens"
+    )
+    out.max_output_tokens = _token_count(
+        entry.get("max_output_tokens"), f"{where}.max_output_tokens"
+    )
+    out.data = {"rates": {m: _plain(p) for m, p in rates.items()}}
+    if long_by_k:
+        k = min(long_by_k)  # one threshold per version; any other is reported, not guessed
+        out.unknown += [
+            name for other in long_by_k if other != k for _, name in long_by_k[other].values()
+        ]
+        out.data["long_context"] = {
+            "threshold": k * 1000,
+            "inclusive": False,
+            "rates": {m: _plain(p) for m, (p, _) in long_by_k[k].items()},
+        }
+    if tier_rates:
+        out.data["tier_rates"] = {
+            t: {m: _plain(p) for m, p in r.items()} for t, r in tier_rates.items()
+        }
+    if tiers:
+        out.data["tiers"] = {t: _plain(m) for t, m in tiers.items()}
+    if regions:
+        out.data["regions"] = {r: _plain(m) for r, m in regions.items()}
+    return out
+
+
+def _multiplier(value: Any, where: str, out: MappedEntry, name: str) -> Decimal:
+    fitted, rounded = _fit(_number(value, where, "a multiplier"), MULTIPLIER_PLACES)
+    if rounded:
+        out.rounded.append(name)
+    return fitted
+
+
+def _provider_specific(
+    value: Any,
+    where: str,
+    regions: dict[str, Decimal],
+    tiers: dict[str, Decimal],
+    out: MappedEntry,
+) -> None:
+    """``{"us": 1.1, "fast": 6.0}``: tier names are tier multipliers, anything else a region."""
+    if not isinstance(value, dict):
+        raise CatalogDataError(f"{where}.provider_specific_entry: must be an object")
+    for name, item in value.items():
+        label = f"provider_specific_entry.{name}"
+        if isinstance(item, bool) or not isinstance(item, int | float) or len(name) > 20:
+            out.unknown.append(label)  # e.g. {"bedrock_invocation_schema": "titan_v2"}
+            continue
+        multiplier = _multiplier(item, f"{where}.{label}", out, label)
+        if name in TIER_NAMES:
+            tiers[name] = multiplier
+        elif regions.setdefault(name.lower(), multiplier) != multiplier:
+            out.unknown.append(label)
+
+
+def parse_litellm_json(raw: bytes | str, name: str = "file") -> dict[str, Any]:
+    """The decoded file; raises CatalogDataError when it is not a JSON object."""
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError as exc:
+        raise CatalogDataError(f"{name}: not UTF-8 text: {exc.reason}") from exc
+    except json.JSONDecodeError as exc:
+        raise CatalogDataError(f"{name}: invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise CatalogDataError(f"{name}: expected a JSON object of model entries")
+    return data
+
+
+def map_file(data: Any) -> list[MappedEntry]:
+    """Every model entry mapped, or CatalogDataError listing every problem (up to 50)."""
+    if not isinstance(data, dict):
+        raise CatalogDataError("file: expected a JSON object of model entries")
+    mapped, problems = [], []
+    for key, entry in data.items():
+        if key in NOT_MODELS or (key in FILE_METADATA and not isinstance(entry, dict)):
+            continue
+        try:
+            mapped.append(map_entry(key, entry))
+        except CatalogDataError as exc:
+            problems += exc.messages
+    if problems:
+        more = [f"... and {len(problems) - 50} more"] if len(problems) > 50 else []
+        raise CatalogDataError(problems[:50] + more)
+    return mapped
+
+
+def litellm_entry(
+    *,
+    provider: str,
+    model_id: str,
+    data: dict[str, Any],
+    context_window: int | None = None,
+    max_output_tokens: int | None = None,
+    source_url: str = "",
+) -> dict[str, Any]:
+    """A LiteLLM entry from cleaned version data (``version_to_data``).
+
+    LiteLLM has no place for time bands, fees, cache storage, 12h/24h writes, explicit
+    fast-tier rates or the ``*`` region; those are left out. Its long-context keys name
+    thousands of tokens, so an inclusive or uneven threshold is written to the nearest 1K.
+    """
+    openai_style = is_openai_style(provider, model_id)
+    entry: dict[str, Any] = {
+        "litellm_provider": LITELLM_PROVIDERS.get(provider, provider),
+        "mode": "chat",
+    }
+    if context_window:
+        entry["max_input_tokens"] = context_window
+    if max_output_tokens:
+        entry["max_output_tokens"] = max_output_tokens
+    if context_window or max_output_tokens:
+        entry["max_tokens"] = max_output_tokens or context_window  # older readers use it
+    rates = data["rates"]
+    entry.update(_cost_keys(rates, openai_style, ""))
+    long = data.get("long_context")
+    if long:
+        long_rates = dict(long["rates"])
+        for meter, base in rates.items():
+            factor = long["output_multiplier" if meter == "output" else "input_multiplier"]
+            if meter not in long_rates and factor is not None:
+                long_rates[meter] = base * factor
+        suffix = f"_above_{round(long['threshold'] / 1000)}k_tokens"
+        entry.update(_cost_keys(long_rates, openai_style, suffix))
+    for tier, suffix in (("batch", "_batches"), ("flex", "_flex"), ("priority", "_priority")):
+        entry.update(_cost_keys(_tier_rates(data, tier), openai_style, suffix))
+    specific: dict[str, float] = {}
+    for region, multiplier in data.get("regions", {}).items():
+        if region == "*":
+            continue
+        if openai_style:
+            entry[f"{UPLIFT_PREFIX}{region}"] = float(multiplier)
+        else:
+            specific[region] = float(multiplier)
+    if data.get("tiers", {}).get("fast") is not None:
+        specific["fast"] = float(data["tiers"]["fast"])
+    if specific:
+        entry["provider_specific_entry"] = specific
+    if source_url:
+        entry["source"] = source_url
+    return entry
+
+
+def _tier_rates(data: dict[str, Any], tier: str) -> dict[str, Decimal]:
+    """Explicit tier prices, else list price × the tier multiplier (as the engine rates)."""
+    explicit = data.get("tier_rates", {}).get(tier, {})
+    multiplier = data.get("tiers", {}).get(tier)
+    out = dict(explicit)
+    if multiplier is None:
+        return out
+    for meter, base in data["rates"].items():
+        if meter in explicit or meter not in TOKEN_METERS:
+            continue
+        if meter in CACHE_METERS and not data.get("tier_multipliers_apply_to_cache", True):
+            continue
+        out[meter] = base * multiplier
+    return out
+
+
+def _cost_keys(rates: dict[str, Decimal], openai_style: bool, suffix: str) -> dict[str, float]:
+    out = {}
+    for meter, key in (
+        ("input", "input_cost_per_token"),
+        ("output", "output_cost_per_token"),
+        ("cache_read", "cache_read_input_token_cost"),
+        ("cache_write_1h", "cache_creation_input_token_cost_above_1hr"),
+    ):
+        if meter in rates:
+            out[key + suffix] = mtok_to_per_token(rates[meter])
+    preferred = (
+        ("cache_write_30m", "cache_write_5m")
+        if openai_style
+        else ("cache_write_5m", "cache_write_30m")
+    )
+    write = next((rates[m] for m in preferred if m in rates), None)
+    if write is not None:
+        out["cache_creation_input_token_cost" + suffix] = mtok_to_per_token(write)
+    return out
+
+
+# --------------------------------------------------------------------------- import
+
+
+@dataclass
+class LiteLLMImportReport:
+    entries: int = 0
+    versions_created: int = 0
+    versions_published: int = 0
+    unchanged: int = 0
+    unchanged_drafts: int = 0  # matched an unpublished draft: publish it in the admin
+    models_created: int = 0
+    providers_created: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    skipped_examples: dict[str, list[str]] = field(default_factory=dict)
+    unknown_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rounded: dict[str, list[str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    imported: dict[str, str] = field(default_factory=dict)  # entry key → model slug
+
+    def skip(self, reason: str, key: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        examples = self.skipped_examples.setdefault(reason, [])
+        if len(examples) < 3:
+            examples.append(key)
+
+    def note_unknown(self, entry: MappedEntry) -> None:
+        for name in entry.unknown:
+            item = self.unknown_keys.setdefault(name, {"count": 0, "examples": []})
+            item["count"] += 1
+            if len(item["examples"]) < 3:
+                item["examples"].append(entry.key)
+        if entry.rounded:
+            self.rounded[entry.key] = entry.rounded
+
+    def as_dict(self) -> dict[str, Any]:
+        """The counts printed by ``import_litellm --json`` (the key → slug map left out)."""
+        unknown = dict(sorted(self.unknown_keys.items(), key=lambda kv: (-kv[1]["count"], kv[0])))
+        return {
+            "entries": self.entries,
+            "versions_created": self.versions_created,
+            "versions_published": self.versions_published,
+            "unchanged": self.unchanged,
+            "unchanged_drafts": self.unchanged_drafts,
+            "models_created": self.models_created,
+            "providers_created": self.providers_created,
+            "skipped": dict(sorted(self.skipped.items())),
+            "unknown_keys": unknown,
+            "rounded": self.rounded,
+            "errors": self.errors,
+        }
+
+
+@dataclass
+class _CatalogIndex:
+    """Slugs and aliases in memory, resolved exactly as ``selectors.resolve_model`` does."""
+
+    slugs: dict[str, int]
+    aliases: dict[str, int]
+    provider_of: dict[int, str]
+
+    @classmethod
+    def load(cls) -> _CatalogIndex:
+        models = LanguageModel.objects.values_list("pk", "slug", "provider__slug")
+        slugs, provider_of = {}, {}
+        for pk, slug, provider in models:
+            slugs[slug] = pk
+            provider_of[pk] = provider
+        return cls(slugs, dict(ModelAlias.objects.values_list("alias", "model_id")), provider_of)
+
+    def resolve(self, raw: str) -> tuple[int | None, str]:
+        """(model id, "exact" | "alias" | "stripped"), or (None, "") for an unknown id."""
+        for index, candidate in enumerate(candidate_ids(raw)):
+            for table, how in ((self.slugs, "exact"), (self.aliases, "alias")):
+                if candidate in table:
+                    return table[candidate], how if index == 0 else "stripped"
+        return None, ""
+
+
+def _plan(
+    entries: list[MappedEntry], index: _CatalogIndex, only_known: bool, report: LiteLLMImportReport
+) -> list[tuple[MappedEntry, int | str]]:
+    """One entry per target model (an existing model's id, or a new slug).
+
+    Several entries often resolve to one model (``claude-x``, ``claude-x-20250101``,
+    ``gemini/x`` and Vertex's bare ``x``). The first-party entry wins, then the exact id,
+    then an alias, then file order. A reseller's or cloud's entry that only resolves by
+    stripping its route (``openrouter/anthropic/claude-x``) never prices the first-party
+    model: it becomes a model of its own, so its id stays unique.
+    """
+    groups: dict[int | str, list[tuple[tuple[bool, bool, bool, int], MappedEntry]]] = {}
+    for order, entry in enumerate(entries):
+        model_id, how = index.resolve(entry.key)
+        same_provider = model_id is not None and index.provider_of[model_id] == provider_slug(
+            entry.provider or ""
+        )
+        target: int | str
+        if model_id is not None and (same_provider or how != "stripped"):
+            target = model_id
+        elif only_known:
+            report.skip("not in catalog", entry.key)
+            continue
+        else:
+            target = entry.key.strip().lower()
+        score = (same_provider, how == "exact", how == "alias", -order)
+        groups.setdefault(target, []).append((score, entry))
+    plan = []
+    for target, items in groups.items():
+        items.sort(key=lambda item: item[0], reverse=True)
+        plan.append((items[0][1], target))
+        for _, other in items[1:]:
+            report.skip("another entry prices the same model", other.key)
+    return plan
+
+
+def _create_models(
+    plan: list[tuple[MappedEntry, int | str]], report: LiteLLMImportReport
+) -> dict[int | str, LanguageModel]:
+    """Existing models by id and newly created ones by slug, in a few bulk queries."""
+    existing_ids = [t for _, t in plan if isinstance(t, int)]
+    models: dict[int | str, LanguageModel] = dict(
+        LanguageModel.objects.select_related("provider").in_bulk(existing_ids)
+    )
+    new = [(e, t) for e, t in plan if isinstance(t, str)]
+    if not new:
+        return models
+    providers = {p.slug: p for p in Provider.objects.all()}
+    missing = {provider_slug(e.provider or ""): e.provider or "" for e, _ in new}
+    missing = {s: n for s, n in missing.items() if s not in providers}
+    for created in Provider.objects.bulk_create(
+        Provider(slug=s, name=PROVIDER_NAMES.get(s, n or s)[:80]) for s, n in missing.items()
+    ):
+        providers[created.slug] = created
+    report.providers_created += len(missing)
+    fresh = []
+    for entry, slug in new:
+        if len(slug) > SLUG_LENGTH:
+            report.errors.append(f'"{entry.key}": id longer than {SLUG_LENGTH} characters')
+            continue
+        fresh.append(
+            LanguageModel(
+                provider=providers[provider_slug(entry.provider or "")],
+                slug=slug,
+                name=entry.key[:120],
+                context_window=entry.context_window,
+                max_output_tokens=entry.max_output_tokens,
+            )
+        )
+    for model in LanguageModel.objects.bulk_create(fresh, batch_size=500):
+        models[model.slug] = model
+    report.models_created += len(fresh)
+    return models
+
+
+def _versions_by_model(model_ids: list[int]) -> dict[int, list[PriceVersion]]:
+    out: dict[int, list[PriceVersion]] = defaultdict(list)
+    for start in range(0, len(model_ids), 500):  # stay far below SQLite's variable limit
+        chunk = model_ids[start : start + 500]
+        versions = PriceVersion.objects.filter(model_id__in=chunk).prefetch_related(
+            "rates", "region_multipliers", "time_bands"
+        )
+        for version in versions:
+            out[version.model_id].append(version)
+    return out
+
+
+def _unchanged(
+    versions: list[PriceVersion], clean: dict[str, Any], entry: MappedEntry
+) -> PriceVersion | None:
+    """The latest version, or the one in effect at the import's instant, if it has these prices.
+
+    Prices match when ``same_prices`` says so, or when the version written as a LiteLLM
+    entry reads back as this entry: a catalog version with a batch multiplier, time bands
+    or fees says more than LiteLLM can, and re-importing our own export must change nothing.
+    """
+    order = sorted(versions, key=lambda v: (v.effective_from, v.pk))
+    in_effect = [v for v in order if v.effective_from <= clean["effective_from"]][-1:]
+    for version in {v.pk: v for v in order[-1:] + in_effect}.values():
+        data = version_to_data(version)
+        if same_prices(data, clean):
+            return version
+        rendered = litellm_entry(provider=entry.provider or "", model_id=entry.key, data=data)
+        if map_entry(entry.key, rendered).data == entry.data:
+            return version
+    return None
+
+
+@transaction.atomic
+def litellm_import(
+    *,
+    data: dict[str, Any],
+    effective_from: datetime,
+    publish: bool = False,
+    providers: set[str] | None = None,
+    only_known: bool = False,
+    source_url: str = LITELLM_SOURCE_URL,
+) -> LiteLLMImportReport:
+    """Draft (or published) import-sourced versions for every priced text model in ``data``.
+
+    All-or-nothing: the whole file is validated before the first write. Re-importing the
+    same file changes nothing. Models already in the catalog keep their context sizes;
+    new models take LiteLLM's.
+    """
+    mapped = map_file(data)
+    report = LiteLLMImportReport(entries=len(mapped))
+    wanted = {provider_slug(p) for p in providers} if providers else None
+    last_updated = data.get("last_updated")
+    checked_on = (
+        parse_date(last_updated[:10], "last_updated") if isinstance(last_updated, str) else None
+    )
+    candidates = []
+    for entry in mapped:
+        reason = entry.skip_reason
+        if (
+            reason is None
+            and wanted is not None
+            and provider_slug(entry.provider or "") not in wanted
+        ):
+            reason = "provider not selected"
+        if reason:
+            report.skip(reason, entry.key)
+        else:
+            candidates.append(entry)
+    plan = _plan(candidates, _CatalogIndex.load(), only_known, report)
+    models = _create_models(plan, report)
+    history = _versions_by_model([t for _, t in plan if isinstance(t, int)])
+    to_write: list[tuple[LanguageModel, dict[str, Any]]] = []
+    for entry, target in plan:
+        model = models.get(target)
+        if model is None:
+            continue  # reported by _create_models
+        clean = clean_version_data(
+            {
+                **entry.data,
+                "effective_from": effective_from.astimezone(UTC).isoformat(),
+                "source_url": source_url,
+                "source_kind": "import",
+                "checked_on": checked_on.isoformat() if checked_on else None,
+                "notes": _notes(entry),
+            },
+            f'"{entry.key}"',
+        )
+        report.note_unknown(entry)
+        versions = history.get(model.pk, [])
+        same = _unchanged(versions, clean, entry)
+        if same is not None:
+            report.unchanged += 1
+            report.unchanged_drafts += int(not same.is_published)
+            report.imported[entry.key] = model.slug
+            continue
+        # what version_validate_for_publish would refuse; the rest it checks holds by
+        # construction (input and output present, a threshold only with long rates)
+        clash = [
+            v for v in versions if v.is_published and v.effective_from == clean["effective_from"]
+        ]
+        if publish and clash:
+            report.errors.append(
+                f'"{entry.key}": {model.slug} already has different published prices from '
+                f"{clean['effective_from']:%Y-%m-%d %H:%M} UTC (version {clash[0].pk})"
+            )
+            continue
+        to_write.append((model, clean))
+        report.imported[entry.key] = model.slug
+    report.versions_created = len(versions_bulk_create(items=to_write, publish=publish))
+    report.versions_published = report.versions_created if publish else 0
+    return report
+
+
+def versions_bulk_create(
+    *, items: list[tuple[LanguageModel, dict[str, Any]]], publish: bool
+) -> list[PriceVersion]:
+    """``version_create`` (and ``version_publish``) for many cleaned versions in a few queries.
+
+    ``version_create`` runs ``full_clean`` with constraint validation: about ten queries per
+    version, as each check constraint is evaluated in SQL. For the 2,269 priced entries of a
+    full LiteLLM file that, with ``version_publish``, took 45 s on SQLite. Here the data has
+    passed ``clean_version_data``, fields are validated in Python, and the database enforces
+    the constraints. Rows go in while the versions are drafts; publishing is one UPDATE
+    afterwards, as migration 0002 freezes the rows of a published version.
+    tests/catalog/test_litellm.py checks that both paths store the same version.
+    """
+    versions = []
+    for model, data in items:
+        long = data.get("long_context")
+        version = PriceVersion(
+            model=model,
+            effective_from=data["effective_from"],
+            status=VersionStatus.DRAFT,
+            source_url=data.get("source_url", ""),
+            source_kind=data.get("source_kind", "official"),
+            checked_on=data.get("checked_on"),
+            notes=data.get("notes", ""),
+            long_context_threshold=long["threshold"] if long else None,
+            long_context_inclusive=bool(long and long["inclusive"]),
+            long_context_input_multiplier=long["input_multiplier"] if long else None,
+            long_context_output_multiplier=long["output_multiplier"] if long else None,
+            tier_multipliers_apply_to_cache=data.get("tier_multipliers_apply_to_cache", True),
+            storage_per_mtok_hour=data.get("storage_per_mtok_hour"),
+            **{f"{name}_multiplier": data.get("tiers", {}).get(name) for name in TIER_NAMES},
+        )
+        version.full_clean(exclude=["model", "derived_from"], validate_constraints=False)
+        versions.append(version)
+    PriceVersion.objects.bulk_create(versions, batch_size=500)
+    rates, regions, bands = [], [], []
+    for version, (_, data) in zip(versions, items, strict=True):
+        long = data.get("long_context")
+        rates += [Rate(version=version, meter=m, price=p) for m, p in data["rates"].items()]
+        rates += [
+            Rate(version=version, meter=m, context="long", price=p)
+            for m, p in (long["rates"].items() if long else ())
+        ]
+        rates += [
+            Rate(version=version, meter=m, service_tier=tier, price=p)
+            for tier, tier_rates in data.get("tier_rates", {}).items()
+            for m, p in tier_rates.items()
+        ]
+        rates += [Rate(version=version, meter=m, price=p) for m, p in data.get("fees", {}).items()]
+        regions += [
+            RegionMultiplier(version=version, region=r, multiplier=m)
+            for r, m in data.get("regions", {}).items()
+        ]
+        bands += [
+            TimeBand(
+                version=version,
+                label=b["label"],
+                start_minute=b["start"],
+                end_minute=b["end"],
+                multiplier=b["multiplier"],
+                weekdays=",".join(map(str, b["weekdays"])) if b["weekdays"] is not None else "",
+            )
+            for b in data.get("time_bands", [])
+        ]
+    Rate.objects.bulk_create(rates, batch_size=500)
+    RegionMultiplier.objects.bulk_create(regions, batch_size=500)
+    TimeBand.objects.bulk_create(bands, batch_size=500)
+    if publish:
+        now = timezone.now()
+        ids = [v.pk for v in versions]
+        for start in range(0, len(ids), 500):
+            PriceVersion.objects.filter(pk__in=ids[start : start + 500]).update(
+                status=VersionStatus.PUBLISHED, published_at=now
+            )
+        for version in versions:
+            version.status, version.published_at = VersionStatus.PUBLISHED, now
+    return versions
+
+
+def _notes(entry: MappedEntry) -> str:
+    notes = f'Imported from LiteLLM entry "{entry.key}" (litellm_provider {entry.provider}).'
+    if entry.unknown:
+        notes += " Not imported: " + ", ".join(sorted(entry.unknown)) + "."
+    if entry.rounded:
+        notes += f" Rounded to {PRICE_PLACES} decimals per MTok: " + ", ".join(entry.rounded) + "."
+    return notes
+
+
+def default_effective_from() -> datetime:
+    return timezone.now().replace(microsecond=0)
+
+
+# --------------------------------------------------------------------------- export
+
+
+def litellm_export(
+    *,
+    at: datetime | None = None,
+    models: Iterable[LanguageModel] | None = None,
+    include_aliases: bool = False,
+) -> dict[str, Any]:
+    """LiteLLM entries for the published version in effect at ``at`` (default now).
+
+    Keyed by canonical slug, and also by every alias with ``include_aliases``. Models with
+    no version in effect are left out.
+    """
+    wanted = None if models is None else {m.pk for m in models}
+    out: dict[str, Any] = {}
+    for model, version in models_with_current_version(when=at or timezone.now()):
+        if wanted is not None and model.pk not in wanted:
+            continue
+        entry = litellm_entry(
+            provider=model.provider.slug,
+            model_id=model.slug,
+            data=version_to_data(version),
+            context_window=model.context_window,
+            max_output_tokens=model.max_output_tokens,
+            source_url=version.source_url,
+        )
+        out[model.slug] = entry
+        if include_aliases:
+            for alias in model.aliases.all():
+                out.setdefault(alias.alias, dict(entry))
+    return dict(sorted(out.items()))
