@@ -176,3 +176,57 @@ def test_a_bad_format_name_is_refused():
 def test_workloads_from_the_command_line_have_no_owner():
     run_import(big_session(), workload="cli")
     assert Workload.objects.get(name="cli").owner is None
+
+
+# One real or spec-generated file per format, imported end to end through the command with
+# auto-detection: (file, expected records imported).
+FORMAT_SAMPLES = [
+    ("claude_code/fixtures/short.jsonl", 1),
+    ("codex/sessions", None),
+    ("generic/example.csv", None),
+    ("openai_usage_api/completions_usage_grouped_pages.json", 5),
+    ("openai_dashboard_csv/completions_usage_2026-03-01_2026-03-04.csv", 4),
+    ("anthropic_usage_report/usage_report_messages_1d.json", 5),
+    ("anthropic_console_csv/claude_api_tokens_2026_02.csv", 2),
+    ("openrouter/generations.jsonl", None),
+    ("litellm_spend_logs/spend_logs.csv", 5),
+]
+
+
+@pytest.mark.parametrize(("sample", "expected"), FORMAT_SAMPLES, ids=[s for s, _ in FORMAT_SAMPLES])
+def test_every_format_imports_its_sample_by_detection(sample, expected):
+    report = run_import(DATA / sample, workload=f"fmt-{sample}")
+    assert report["errors"]["count"] == 0, report["errors"]["samples"]
+    assert report["records_imported"] > 0
+    if expected is not None:
+        assert report["records_imported"] == expected
+    # priced, or reported as unpriced with the ids involved (Codex models are not in the
+    # fact sheet), never silently $0
+    assert report["by_model"] or report["unpriced"]["models"]
+    assert report["unpriced"]["records"] == 0 or report["unpriced"]["models"]
+
+
+@pytest.mark.parametrize("kind", ["zip", "gztar"])
+def test_a_zipped_or_tarred_projects_folder_imports_like_the_folder(tmp_path, kind):
+    archive = shutil.make_archive(
+        str(tmp_path / "claude"), kind, root_dir=CLAUDE, base_dir="projects"
+    )
+    report = run_import(Path(archive), workload=f"archive-{kind}")
+    assert report["records_imported"] == 221
+    assert round(D(report["total_cost_usd"]), 8) == D("6.1725718")
+
+
+def test_console_token_and_cost_exports_reconcile_to_the_cent():
+    report = run_import(
+        DATA / "anthropic_console_csv/claude_api_tokens_2026_02.csv",
+        DATA / "anthropic_console_csv/claude_api_cost_2026_02_01_to_2026_02_01.csv",
+        workload="console",
+    )
+    # Haiku 4.5: 16,765 x $1 + 1,702 x $5 = $0.025275; Opus 4.5: 43 x $5 + 302,527 x $6.25
+    #   + 3,301,672 x $0.50 + 32,676 x $25 = $4.35874475 (per million tokens)
+    assert report["total_cost_usd"] == "4.38401975"
+    rec = {r["model"]: r for r in report["reconciliation"]}
+    assert rec["claude-opus-4-5"]["billed_usd"] == "4.36"
+    assert rec["claude-haiku-4-5"]["billed_usd"] == "0.03"
+    # the Console rounds each row to the cent; the difference stays under a cent per row
+    assert abs(D(rec["claude-opus-4-5"]["difference_usd"])) < D("0.01")

@@ -1,0 +1,308 @@
+"""Claude Code session transcripts (``~/.claude/projects/<cwd>/<session>.jsonl``).
+
+Spec: shared/reference/log-formats.md section 1. What matters for the bill:
+
+* Only top-level ``type == "assistant"`` lines carry usage, in ``message.usage`` (1.2).
+  ``progress`` lines of ``data.type == "agent_progress"`` embed *copies* of sub-agent
+  assistant messages (with usage) that the sub-agent's own file already holds: they are
+  skipped without looking inside, and nothing ever searches a line for ``"usage"`` (1.4).
+* One streamed response is written as several lines (one per content block) sharing
+  ``message.id`` + ``requestId``; early lines carry a partial ``output_tokens``. Every line
+  is emitted with the same source key and ``Merge.LARGEST`` so the import keeps the final
+  snapshot (1.4). The key is global, not per file: resumed sessions replay old responses
+  into new files, and the file name is deliberately not part of the key (1.1, 1.4).
+* ``input_tokens`` is uncached input only; writes split into 5-minute and 1-hour buckets
+  via ``cache_creation.ephemeral_*``; logs without the split wrote 5-minute entries (1.3).
+* ``<synthetic>`` messages are Claude Code's local error turns: skipped (1.3).
+
+Speed (performance-and-reliability.md 1b/1c): most lines of a transcript (progress, user
+turns, tool results, file snapshots) carry no usage and are often the biggest. A line is
+only JSON-parsed if the bytes ``"assistant"`` occur in it (a top-level assistant line
+contains them whatever its spacing or key order), or if it does not look like one complete
+JSON object, so a truncated or garbled line is still reported as an error. Two deliberate
+consequences: a line of another type is not validated further (invalid UTF-8 inside a user
+turn is not reported: it cannot change the bill), and a type written with ``\\u`` escapes
+for plain letters (``"\\u0061ssistant"``), which no JSON writer produces, would be
+skipped. Scanning for those escapes as well cost more than parsing every line with orjson.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from apps.rating.engine import UsageRecord
+from apps.rating.records import RecordError, normalize_tier, parse_timestamp
+from apps.usage.formats.base import MAX_LINE_BYTES, Event, LineError, Merge, Parsed, Skipped
+from apps.usage.sources import OversizedLine, oversized_reason
+
+try:  # orjson parses these lines about 2.4x faster than the stdlib (perf doc 1b)
+    import orjson
+
+    loads = orjson.loads
+    JSON_LIBRARY = "orjson"
+except ImportError:  # pragma: no cover - depends on the environment
+    import json
+
+    loads = json.loads
+    JSON_LIBRARY = "json"
+
+# Everything json/orjson raise on bad input: JSONDecodeError and UnicodeDecodeError are
+# ValueErrors; the stdlib raises RecursionError on absurdly deep nesting.
+JSON_ERRORS: tuple[type[Exception], ...] = (ValueError, RecursionError)
+
+# A single request never comes near this; a bigger number is corruption, not usage.
+MAX_TOKENS_PER_BUCKET = 100_000_000
+
+PROVIDER = "anthropic"
+_BOM = b"\xef\xbb\xbf"
+_ASSISTANT = b'"assistant"'
+_NO_REGION = frozenset({"", "not_available", "global", "default"})
+
+SKIP_NOT_ASSISTANT = "no usage: not an assistant line"
+SKIP_PROGRESS = "no usage: progress line (embedded sub-agent copies are never counted)"
+SKIP_BLANK = "blank line"
+SKIP_NO_USAGE = "assistant line without usage"
+SKIP_SYNTHETIC = "synthetic message (Claude Code's local error turn, model <synthetic>)"
+SKIP_API_ERROR = "API error turn (isApiErrorMessage): nothing was billed"
+
+
+class BadLine(ValueError):
+    """A line that is valid JSON but cannot be a usage record; the message is the reason."""
+
+
+def count(data: dict[str, Any], key: str, where: str = "") -> int:
+    """A token or call count: a whole number in [0, 100M]; missing or null means 0."""
+    value = data.get(key)
+    if value is None:
+        return 0
+    if type(value) is int:
+        if 0 <= value <= MAX_TOKENS_PER_BUCKET:
+            return value
+    elif type(value) is float and value.is_integer():  # 12.0 from some writers
+        if 0 <= value <= MAX_TOKENS_PER_BUCKET:
+            return int(value)
+    else:
+        raise BadLine(f"{where}{key} must be a whole number, got {value!r}")
+    if value < 0:
+        raise BadLine(f"{where}{key} must not be negative, got {value!r}")
+    raise BadLine(f"{where}{key} = {value!r} is more than {MAX_TOKENS_PER_BUCKET:,} tokens")
+
+
+def timestamp(value: Any) -> datetime:
+    """ISO 8601 with Z (Claude Code, Codex) fast; anything else via records.parse_timestamp."""
+    if type(value) is str:
+        try:
+            ts = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if ts.tzinfo is UTC:
+                return ts
+    try:
+        return parse_timestamp(value)
+    except RecordError as exc:
+        raise BadLine(str(exc)) from exc
+
+
+def json_error(line: bytes, exc: Exception) -> str:
+    """A LineError reason for a line that did not parse, naming bad UTF-8 explicitly."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return f"not valid UTF-8 (byte {err.start})"
+    if isinstance(exc, RecursionError):
+        return "invalid JSON: nested too deeply"
+    text = line.strip()
+    if text.startswith(b"{") and not text.endswith(b"}"):
+        return f"invalid JSON, probably a truncated line ({exc})"
+    return f"invalid JSON ({exc})"
+
+
+def line_too_long(line: bytes) -> str | None:
+    if type(line) is OversizedLine:
+        return oversized_reason(line)
+    if len(line) > MAX_LINE_BYTES:
+        return f"line is {len(line):,} bytes, longer than the {MAX_LINE_BYTES:,}-byte limit"
+    return None
+
+
+def _cost(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if type(value) not in (int, float):
+        raise BadLine(f"costUSD must be a number, got {value!r}")
+    try:
+        cost = Decimal(str(value))  # str() gives the shortest repr: 0.0123, not 0.01229999...
+    except InvalidOperation as exc:  # pragma: no cover - str(float) is always valid
+        raise BadLine(f"costUSD must be a number, got {value!r}") from exc
+    if not cost.is_finite():
+        raise BadLine(f"costUSD must be finite, got {value!r}")
+    return cost
+
+
+def _record(obj: dict[str, Any], filename: str) -> UsageRecord | str:
+    """The record of one assistant line, or a Skipped reason. Raises BadLine."""
+    message = obj.get("message")
+    if type(message) is not dict:
+        raise BadLine("assistant line without a 'message' object")
+    usage = message.get("usage")
+    if usage is None:
+        return SKIP_NO_USAGE
+    if type(usage) is not dict:
+        raise BadLine("message.usage must be an object")
+    model = message.get("model")
+    if model == "<synthetic>":
+        return SKIP_SYNTHETIC
+    if obj.get("isApiErrorMessage") is True:
+        return SKIP_API_ERROR
+    if type(model) is not str or not model.strip():
+        raise BadLine("message.model is missing")
+
+    writes = count(usage, "cache_creation_input_tokens", "usage.")
+    split = usage.get("cache_creation")
+    if type(split) is dict:
+        w5m = count(split, "ephemeral_5m_input_tokens", "usage.cache_creation.")
+        w1h = count(split, "ephemeral_1h_input_tokens", "usage.cache_creation.")
+        if writes > w5m + w1h:
+            # Writes the split does not account for (an empty split, a retention we do not
+            # know): billed as 5-minute writes rather than dropped (usage-record.md).
+            w5m += writes - (w5m + w1h)
+    elif split is None:
+        w5m, w1h = writes, 0  # older logs: every write was a 5-minute write (1.3)
+    else:
+        raise BadLine("usage.cache_creation must be an object")
+
+    tools = usage.get("server_tool_use")
+    if tools is not None and type(tools) is not dict:
+        raise BadLine("usage.server_tool_use must be an object")
+    searches = count(tools, "web_search_requests", "usage.server_tool_use.") if tools else 0
+
+    tier = usage.get("service_tier")
+    tier = normalize_tier(tier) if type(tier) is str else "standard"
+    if usage.get("speed") == "fast":  # fast mode is priced as its own tier (1.3, 1.5)
+        tier = "fast"
+    geo = usage.get("inference_geo")
+    region = geo.strip().lower() if type(geo) is str else ""
+    if region in _NO_REGION:
+        region = ""
+
+    session = obj.get("sessionId")
+    request = obj.get("requestId")
+    return UsageRecord(
+        provider=PROVIDER,
+        model=model.strip(),
+        timestamp=timestamp(obj.get("timestamp")),
+        session_id=session if type(session) is str and session else _stem(filename),
+        request_id=request if type(request) is str else "",
+        input_tokens=count(usage, "input_tokens", "usage."),
+        cache_read_tokens=count(usage, "cache_read_input_tokens", "usage."),
+        cache_write_5m_tokens=w5m,
+        cache_write_1h_tokens=w1h,
+        output_tokens=count(usage, "output_tokens", "usage."),
+        service_tier=tier,
+        region=region,
+        web_search_calls=searches,
+        billed_cost_usd=_cost(obj.get("costUSD")),
+    )
+
+
+def source_key(obj: dict[str, Any], line: bytes) -> str:
+    """(message.id, requestId), or message.id alone when requestId is absent (1.4).
+
+    A line without message.id cannot be deduplicated with its siblings; its key is the
+    line's own uuid (or a hash of its bytes), so a re-import still recognises it.
+    """
+    message_id = obj["message"].get("id")
+    request_id = obj.get("requestId")
+    if type(message_id) is str and message_id:
+        if type(request_id) is str and request_id:
+            return f"claude_code:{message_id}:{request_id}"
+        return f"claude_code:{message_id}"
+    line_id = obj.get("uuid")
+    if type(line_id) is str and line_id:
+        return f"claude_code:nomsgid:{line_id}"
+    return f"claude_code:nomsgid:{hashlib.blake2b(line.strip(), digest_size=16).hexdigest()}"
+
+
+def _stem(filename: str) -> str:
+    base = filename.rsplit("!", 1)[-1].rsplit("/", 1)[-1]
+    return base[:-6] if base.endswith(".jsonl") else base
+
+
+class ClaudeCodeParser:
+    name = "claude_code"
+    description = "Claude Code session transcripts (~/.claude/projects/**/*.jsonl)"
+
+    def sniff(self, head: bytes, filename: str) -> bool:
+        """Claude Code's envelope keys on one of the first complete lines."""
+        lines = head.removeprefix(_BOM).split(b"\n")
+        if len(lines) > 1:
+            lines = lines[:-1]  # the last piece may be cut off by the 64 KB window
+        for raw in lines[:50]:
+            if not raw.strip():
+                continue
+            try:
+                obj = loads(raw)
+            except JSON_ERRORS:
+                continue
+            if type(obj) is not dict:
+                return False
+            kind = obj.get("type")
+            if kind in ("file-history-snapshot", "summary") and (
+                "snapshot" in obj or "leafUuid" in obj
+            ):
+                return True
+            if type(kind) is str and "sessionId" in obj and ("uuid" in obj or "message" in obj):
+                return True
+            if kind in ("session_meta", "event_msg", "turn_context", "response_item"):
+                return False  # Codex CLI
+        # A first line bigger than the window: fall back on Claude Code's envelope keys.
+        return b'"parentUuid"' in head and b'"sessionId"' in head and b'"userType"' in head
+
+    def parse(self, lines: Iterable[bytes], filename: str) -> Iterator[Event]:
+        parse_line = self._line
+        for number, line in enumerate(lines, start=1):
+            # The common case first and cheaply (module docstring): no bytes "assistant" and
+            # the shape of one whole JSON object (starts "{", ends "}" before the newline).
+            if (
+                _ASSISTANT not in line
+                and line[:1] == b"{"
+                and (line.endswith(b"}\n") or line.endswith(b"}") or line.endswith(b"}\r\n"))
+                and type(line) is bytes  # not an OversizedLine marker
+                and len(line) <= MAX_LINE_BYTES
+            ):
+                yield Skipped(number, SKIP_NOT_ASSISTANT)
+            else:
+                yield parse_line(number, line, filename)
+
+    def _line(self, number: int, line: bytes, filename: str) -> Event:
+        too_long = line_too_long(line)
+        if too_long:
+            return LineError(number, too_long)
+        if number == 1 and line.startswith(_BOM):
+            line = line[3:]
+        try:
+            obj = loads(line)
+        except JSON_ERRORS as exc:
+            if not line.strip():
+                return Skipped(number, SKIP_BLANK)
+            return LineError(number, json_error(line, exc))
+        if type(obj) is not dict:
+            return LineError(number, "not a JSON object")
+        kind = obj.get("type")
+        if kind != "assistant":
+            return Skipped(number, SKIP_PROGRESS if kind == "progress" else SKIP_NOT_ASSISTANT)
+        try:
+            record = _record(obj, filename)
+        except BadLine as exc:
+            return LineError(number, str(exc))
+        if type(record) is str:
+            return Skipped(number, record)
+        return Parsed(record, source_key(obj, line), number, Merge.LARGEST)
+
+
+PARSER = ClaudeCodeParser()
