@@ -584,12 +584,20 @@ def _spool(stream: IO[bytes], name: str, budget: _Budget) -> IO[bytes]:
     spooled = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - the caller closes it
         max_size=budget.limits.spool_memory_bytes
     )
+    cap = budget.limits.max_total_bytes
+    written = 0
     try:
         while chunk := stream.read(_READ_CHUNK):
+            written += len(chunk)
+            if written > cap:
+                raise SourceLimitError(f"{name}: a nested zip larger than {cap:,} bytes")
             spooled.write(chunk)
     except _CORRUPT as exc:
         spooled.close()
         raise SourceError(f"{name}: unreadable ({exc})") from exc
+    except SourceError:
+        spooled.close()
+        raise
     spooled.seek(0)
     return spooled
 

@@ -47,7 +47,7 @@ def start_worker() -> subprocess.Popen:
         "DATABASE_URL": f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:"
         f"{connection.settings_dict['PORT']}/{connection.settings_dict['NAME']}",
         "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-        "IMPORT_BATCH_RECORDS": "500",
+        "IMPORT_BATCH_RECORDS": "200",
     }
     return subprocess.Popen(
         [
@@ -78,7 +78,7 @@ def wait_for(predicate, timeout: float, what: str):
         value = predicate()
         if value:
             return value
-        time.sleep(0.2)
+        time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -87,26 +87,26 @@ def wait_for(predicate, timeout: float, what: str):
 @pytest.mark.django_db(transaction=True)
 def test_sigkill_of_the_worker_mid_import_loses_and_doubles_nothing(tmp_path):
     call_command("load_catalog", verbosity=0)
-    corpus = make_corpus(tmp_path / "projects", copies=40)
+    corpus = make_corpus(tmp_path / "projects", copies=80)
     celery_app.control.purge()
 
     control = workload_get_or_create(name="control")
     control_job = ImportJob.objects.create(workload=control)
     control_job.files.create(position=0, name="projects", path=str(corpus), size=0)
     expected = import_job_run(job_id=control_job.pk)  # in-process, for the expected numbers
-    assert expected.status == JobStatus.DONE and expected.records_imported == 40 * 217
+    assert expected.status == JobStatus.DONE and expected.records_imported == 80 * 217
 
     worker = start_worker()
     try:
         workload = workload_get_or_create(name="killed")
         job = import_job_create(workload=workload, files=[("projects", corpus, False)])
         wait_for(
-            lambda: ImportJob.objects.get(pk=job.pk).records_imported >= 1000, 120, "a first commit"
+            lambda: ImportJob.objects.get(pk=job.pk).records_imported > 0, 120, "a first commit"
         )
         os.killpg(worker.pid, signal.SIGKILL)  # the whole worker, as the OOM killer would
         worker.wait(timeout=10)
         killed_at = ImportJob.objects.get(pk=job.pk)
-        assert killed_at.status == JobStatus.RUNNING and killed_at.records_imported < 40 * 217
+        assert killed_at.status == JobStatus.RUNNING and killed_at.records_imported < 80 * 217
         time.sleep(VISIBILITY_TIMEOUT + 1)  # Redis hands unacked tasks out again after this
         worker = start_worker()
         done = wait_for(

@@ -183,6 +183,8 @@ def _record(obj: dict[str, Any], filename: str) -> UsageRecord | str:
 
     tier = usage.get("service_tier")
     tier = normalize_tier(tier) if type(tier) is str else "standard"
+    if tier == "batch":
+        tier = "standard"  # Claude Code never runs through the Batch API (0.6): no discount
     if usage.get("speed") == "fast":  # fast mode is priced as its own tier (1.3, 1.5)
         tier = "fast"
     geo = usage.get("inference_geo")

@@ -361,6 +361,11 @@ def test_cache_writes_the_split_does_not_cover_are_billed_as_five_minute_writes(
     assert (event.record.cache_write_5m_tokens, event.record.cache_write_1h_tokens) == (100, 200)
 
 
+def test_claude_code_is_never_priced_as_batch():
+    event = one(assistant_line(**{"message.usage.service_tier": "batch"}))
+    assert event.record.service_tier == "standard"
+
+
 def test_fast_mode_is_the_fast_tier_and_priority_is_kept():
     fast = one(assistant_line(**{"message.usage.speed": "fast"}))
     assert fast.record.service_tier == "fast"
