@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "apps.rating",
     "apps.usage",
     "apps.accounts",
+    "apps.compare",
 ]
 
 MIDDLEWARE = [

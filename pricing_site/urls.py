@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("apps.catalog.api_urls")),
+    path("api/v1/", include("apps.compare.api_urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("", include("apps.usage.urls")),
     path("", include("apps.catalog.urls")),

@@ -1,0 +1,61 @@
+"""POST /api/v1/estimate: a quick workload's monthly cost on every model."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from .forms import quick_workload
+from .quick import WorkloadError
+from .services import estimate
+
+MAX_BODY = 64 * 1024
+
+
+# A pure computation that changes nothing and uses no session: no CSRF token is needed,
+# so scripts can call it (there is no cookie-authenticated state to forge).
+@csrf_exempt
+@require_http_methods(["POST"])
+def estimate_view(request: HttpRequest) -> JsonResponse:
+    if len(request.body) > MAX_BODY:
+        return JsonResponse({"error": "request body too large", "field": "body"}, status=413)
+    try:
+        data = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return JsonResponse({"error": "body: not valid JSON", "field": "body"}, status=400)
+    try:
+        workload = quick_workload(data)
+        models = data.get("models")
+        if models is not None and (
+            not isinstance(models, list) or not all(isinstance(m, str) for m in models)
+        ):
+            raise WorkloadError("models", "must be a list of model ids")
+        results, unknown = estimate(workload, models=models)
+    except WorkloadError as exc:
+        return JsonResponse({"error": str(exc), "field": exc.field}, status=400)
+    if models and unknown and not results:
+        return JsonResponse(
+            {"error": f"models: unknown model ids {unknown}", "field": "models"}, status=400
+        )
+    return JsonResponse(
+        {
+            "workload": _workload_dict(workload),
+            "results": [r.as_dict() for r in results],
+            "unknown_models": unknown,
+        }
+    )
+
+
+def _workload_dict(workload) -> dict:
+    return {
+        "requests_per_month": workload.requests_per_month,
+        "input_tokens": workload.input_tokens,
+        "output_tokens": workload.output_tokens,
+        "cached_prefix_tokens": workload.cached_prefix_tokens,
+        "mean_gap_seconds": workload.mean_gap_seconds,
+        "batch_share": str(workload.batch_share),
+        "arrival": workload.arrival,
+    }

@@ -1,0 +1,144 @@
+"""The comparison: one workload priced on every model under every caching strategy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from apps.catalog.models import CachePolicy, LanguageModel
+from apps.rating.adapter import published_book
+from apps.rating.summary import decimal_str
+
+from .quick import CachePolicyView, QuickWorkload, StrategyResult, estimate_model
+
+BREAKDOWN = {
+    "uncached_input": ("input",),
+    "cache_reads": ("cache_read",),
+    "cache_writes": (
+        "cache_write_5m",
+        "cache_write_30m",
+        "cache_write_1h",
+        "cache_write_12h",
+        "cache_write_24h",
+    ),
+    "output": ("output",),
+    "storage": ("cache_storage",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEstimate:
+    provider: str
+    model: str
+    name: str
+    context_window: int | None
+    max_output_tokens: int | None
+    best: StrategyResult
+    strategies: list[StrategyResult]
+    requests: int
+
+    def as_dict(self) -> dict[str, Any]:
+        per_request = self.best.cost / self.requests if self.requests else Decimal(0)
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "name": self.name,
+            "context_window": self.context_window,
+            "max_output_tokens": self.max_output_tokens,
+            "monthly_cost_usd": money(self.best.cost),
+            "cost_per_request_usd": money(per_request, places=8),
+            "strategy": self.best.name,
+            "breakdown": breakdown(self.best),
+            "cache_hit_rate": str(self.best.hit_rate),
+            "strategies": [
+                {
+                    "name": s.name,
+                    "label": s.label,
+                    "monthly_cost_usd": money(s.cost),
+                    "cache_hit_rate": str(s.hit_rate),
+                    "breakdown": breakdown(s),
+                    "keepalive_pings": s.pings,
+                    "notes": s.notes,
+                }
+                for s in self.strategies
+                if not s.unpriced
+            ],
+        }
+
+
+def money(value: Decimal, places: int = 6) -> str:
+    return decimal_str(value.quantize(Decimal(1).scaleb(-places)))
+
+
+def breakdown(result: StrategyResult) -> dict[str, str]:
+    out = {key: money(sum((result.meters.get(m, Decimal(0)) for m in meters), Decimal(0)))
+           for key, meters in BREAKDOWN.items()}  # fmt: skip
+    out["batch_discount"] = money(-result.batch_savings)
+    return out
+
+
+def policy_views() -> dict[str, CachePolicyView]:
+    """Cache policy per model slug: the model's own row, else its provider's."""
+    rows = list(CachePolicy.objects.select_related("provider", "model"))
+    by_provider = {r.provider.slug: r for r in rows if r.model_id is None}
+    by_model = {r.model.slug: r for r in rows if r.model_id is not None}
+    views = {}
+    for model in LanguageModel.objects.select_related("provider"):
+        row = by_model.get(model.slug) or by_provider.get(model.provider.slug)
+        views[model.slug] = _view(row)
+    return views
+
+
+def _view(row: CachePolicy | None) -> CachePolicyView:
+    if row is None:
+        return CachePolicyView(kind="none")
+    return CachePolicyView(
+        kind=row.kind,
+        ttl_options=tuple(row.ttl_options or ()),
+        default_ttl=row.default_ttl,
+        hit_refreshes_ttl=row.hit_refreshes_ttl,
+        min_cacheable_tokens=row.min_cacheable_tokens or 0,
+        increment_tokens=row.increment_tokens or 1,
+        automatic_hit_rate=row.automatic_hit_rate,
+        write_fee=row.write_fee,
+    )
+
+
+def estimate(
+    workload: QuickWorkload, *, models: Iterable[str] | None = None, when: datetime | None = None
+) -> tuple[list[ModelEstimate], list[str]]:
+    """Every model (or the given ids/aliases) with a price now; also the ids not found."""
+    workload.validate()
+    when = when or timezone.now()
+    book = published_book()
+    wanted: list[str] | None = None
+    unknown: list[str] = []
+    if models:
+        wanted = []
+        for raw in models:
+            slug = book.resolve(raw)
+            (wanted.append(slug) if slug else unknown.append(raw))
+    info = {m.slug: m for m in LanguageModel.objects.select_related("provider")}
+    views = policy_views()
+    out = []
+    for slug in wanted if wanted is not None else book.models():
+        sheet = book.sheet_at(slug, when)
+        if sheet is None or slug not in info:
+            continue
+        results = list(
+            estimate_model(sheet, views.get(slug, CachePolicyView("none")), workload, when)
+        )
+        priced = [r for r in results if not r.unpriced]
+        if not priced:
+            continue
+        best = min(priced, key=lambda r: (r.cost, r.name != "none"))
+        m = info[slug]
+        out.append(ModelEstimate(sheet.provider, slug, m.name, m.context_window, m.max_output_tokens, best,
+                                 priced, workload.requests_per_month))  # fmt: skip
+    out.sort(key=lambda e: (e.best.cost, e.model))
+    return out, unknown
