@@ -68,7 +68,11 @@ class Workload(models.Model):
 class UsageRow(models.Model):
     """One normalized usage record of a workload, de-duplicated on ``source_key``."""
 
-    workload = models.ForeignKey(Workload, on_delete=models.CASCADE, related_name="rows")
+    # no index of its own: every composite index below starts with workload, and a lone
+    # workload index misleads PostgreSQL's planner into scanning a whole workload per lookup
+    workload = models.ForeignKey(
+        Workload, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
     source_format = models.CharField(max_length=32)
     source_key = models.CharField(max_length=255)
     # the import job that last wrote the row: aggregate rows with identical keys are summed

@@ -171,16 +171,35 @@ def _limits() -> Limits:
     )
 
 
+class _Pending:
+    """Records and progress not yet committed, carried across files.
+
+    Committing per batch rather than per file keeps transactions few (a Claude Code folder
+    holds thousands of small files). The resume point committed with a batch is the source
+    and line of the last event it covers.
+    """
+
+    def __init__(self) -> None:
+        self.batch: list[Parsed] = []
+        self.events = 0
+        self.position = (0, 0)
+        self.source_name = ""
+
+    def due(self) -> bool:
+        return len(self.batch) >= BATCH_RECORDS or self.events >= BATCH_EVENTS
+
+
 def _run(job: ImportJob) -> bool:
     """Process every source from the job's resume point. False if the job was cancelled."""
     paths = [Path(f.path) for f in job.files.all()]
     progress = _Progress()
+    pending = _Pending()
+    pending.position = (job.sources_done, job.current_line)
     skipped_members: list[tuple[str, str]] = []
     parsed_any = job.sources_done > 0
     unknown: list[str] = []
-    for index, source in enumerate(
-        iter_sources(paths, _limits(), lambda n, r: skipped_members.append((n, r)))
-    ):
+    sources = iter_sources(paths, _limits(), lambda n, r: skipped_members.append((n, r)))
+    for index, source in enumerate(sources):
         if index < job.sources_done:
             continue  # finished before a restart
         resume_line = job.current_line if index == job.sources_done else 0
@@ -192,32 +211,40 @@ def _run(job: ImportJob) -> bool:
             unknown.append(str(exc))
             progress.error_count += 1
             progress.errors.append({"file": source.name, "line": 0, "reason": str(exc)})
-            if not _commit(job, [], progress, index + 1, 0, source.name):
-                return False
+            pending.position, pending.source_name = (index + 1, 0), source.name
             continue
         parsed_any = True
-        if not _import_source(job, parser, source, index, resume_line, progress):
+        if not _import_source(job, parser, source, index, resume_line, progress, pending):
             return False
     for name, reason in skipped_members:
         log.info("skipped archive member %s: %s", name, reason)
+    if not _flush(job, pending, progress):
+        return False
     if not parsed_any and unknown:
         raise ImportRejected("; ".join(unknown))
     return True
 
 
-def _import_source(job, parser, source, index: int, resume_line: int, progress: _Progress) -> bool:
-    batch: list[Parsed] = []
-    events = 0
-    last_line = resume_line
+def _flush(job: ImportJob, pending: _Pending, progress: _Progress) -> bool:
+    sources_done, line = pending.position
+    ok = _commit(job, pending.batch, progress, sources_done, line, pending.source_name)
+    pending.batch, pending.events = [], 0
+    return ok
+
+
+def _import_source(
+    job, parser, source, index: int, resume_line: int, progress: _Progress, pending: _Pending
+) -> bool:
     lines = _guard_oversized(source.open_lines(), progress)
+    pending.source_name = source.name
     for event in parser.parse(lines, source.name):
         if event.line <= resume_line:
             continue
-        last_line = event.line
-        events += 1
+        pending.position = (index, event.line)
+        pending.events += 1
         progress.lines_read += 1
         if isinstance(event, Parsed):
-            batch.append(event)
+            pending.batch.append(event)
         elif isinstance(event, Skipped):
             progress.lines_skipped += 1
         else:
@@ -226,11 +253,11 @@ def _import_source(job, parser, source, index: int, resume_line: int, progress: 
                 progress.errors.append(
                     {"file": source.name, "line": event.line, "reason": event.reason}
                 )
-        if len(batch) >= BATCH_RECORDS or events >= BATCH_EVENTS:
-            if not _commit(job, batch, progress, index, last_line, source.name):
-                return False
-            batch, events = [], 0
-    return _commit(job, batch, progress, index + 1, 0, source.name)
+        if pending.due() and not _flush(job, pending, progress):
+            return False
+    # this source is finished: a commit from here on resumes at the next one
+    pending.position = (index + 1, 0)
+    return True
 
 
 def _guard_oversized(lines, progress: _Progress):
