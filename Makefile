@@ -39,6 +39,7 @@ $(BENCH_STAMP): pyproject.toml scripts/find-python
 	  $(BENCH_VENV)/bin/python -m pip install --quiet -e . 'litellm==1.106.2'
 	@touch $(BENCH_STAMP)
 
+BENCH_ARGS ?= --imports
 bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python -m bench $(BENCH_ARGS)
 

@@ -186,8 +186,20 @@ def main() -> None:
     parser.add_argument("--decimal-records", type=int, default=100_000)
     parser.add_argument("--litellm-records", type=int, default=5_000)
     parser.add_argument("--no-litellm", action="store_true")
+    parser.add_argument("--imports", action="store_true", help="then bench.imports (vs ccusage)")
+    parser.add_argument("--import-lines", type=int, help="corpus lines for --imports (implies it)")
+    parser.add_argument("--only-imports", action="store_true", help="skip the rating benchmark")
     args = parser.parse_args()
+    if not args.only_imports:
+        rating(args)
+    if args.imports or args.only_imports or args.import_lines:
+        from bench import imports
 
+        lines = ["--lines", str(args.import_lines)] if args.import_lines else []
+        sys.exit(imports.main(lines))
+
+
+def rating(args: argparse.Namespace) -> None:
     setup_django()
     from apps.rating.adapter import published_book
     from apps.rating.summary import rate_all
