@@ -20,7 +20,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_catalog
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver --insecure $(HOST):$(PORT)  # --insecure: serve static files with DEBUG off
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A pricing_site worker --loglevel=info --concurrency=2

@@ -13,6 +13,13 @@ from .quick import WorkloadError
 from .services import estimate
 
 MAX_BODY = 64 * 1024
+# Omitted optional fields mean "no shared prefix, no batch"; the page has its own examples.
+API_DEFAULTS = {
+    "cached_prefix_tokens": 0,
+    "mean_gap_seconds": 60,
+    "batch_share": "0",
+    "arrival": "poisson",
+}
 
 
 # A pure computation that changes nothing and uses no session: no CSRF token is needed,
@@ -27,7 +34,12 @@ def estimate_view(request: HttpRequest) -> JsonResponse:
     except (json.JSONDecodeError, UnicodeDecodeError):
         return JsonResponse({"error": "body: not valid JSON", "field": "body"}, status=400)
     try:
-        workload = quick_workload(data)
+        if not isinstance(data, dict):
+            raise WorkloadError("body", "must be a JSON object")
+        for required in ("requests_per_month", "input_tokens", "output_tokens"):
+            if required not in data:
+                raise WorkloadError(required, "is required")
+        workload = quick_workload(data, defaults=API_DEFAULTS)
         models = data.get("models")
         if models is not None and (
             not isinstance(models, list) or not all(isinstance(m, str) for m in models)
