@@ -8,9 +8,12 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from .conversation import conversation_dict
 from .forms import quick_workload
+from .imported import estimate_conversation
 from .quick import WorkloadError
 from .services import estimate
+from .timeline import ConversationWorkload
 
 MAX_BODY = 64 * 1024
 # Omitted optional fields mean "no shared prefix, no batch"; the page has its own examples.
@@ -36,15 +39,17 @@ def estimate_view(request: HttpRequest) -> JsonResponse:
     try:
         if not isinstance(data, dict):
             raise WorkloadError("body", "must be a JSON object")
-        for required in ("requests_per_month", "input_tokens", "output_tokens"):
-            if required not in data:
-                raise WorkloadError(required, "is required")
-        workload = quick_workload(data, defaults=API_DEFAULTS)
         models = data.get("models")
         if models is not None and (
             not isinstance(models, list) or not all(isinstance(m, str) for m in models)
         ):
             raise WorkloadError("models", "must be a list of model ids")
+        if "conversations_per_month" in data:
+            return _conversation(data, models)
+        for required in ("requests_per_month", "input_tokens", "output_tokens"):
+            if required not in data:
+                raise WorkloadError(required, "is required")
+        workload = quick_workload(data, defaults=API_DEFAULTS)
         results, unknown = estimate(workload, models=models)
     except WorkloadError as exc:
         return JsonResponse({"error": str(exc), "field": exc.field}, status=400)
@@ -56,6 +61,31 @@ def estimate_view(request: HttpRequest) -> JsonResponse:
         {
             "workload": _workload_dict(workload),
             "results": [r.as_dict() for r in results],
+            "unknown_models": unknown,
+        }
+    )
+
+
+def _conversation(data: dict, models) -> JsonResponse:
+    """The conversation form: a seeded timeline replayed against every cache policy."""
+    params = ConversationWorkload.from_mapping(data)
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise WorkloadError("seed", "must be a whole number, 0 or more")
+    timeline, results, unknown = estimate_conversation(params, models=models, seed=seed)
+    if models and unknown and not results:
+        return JsonResponse(
+            {"error": f"models: unknown model ids {unknown}", "field": "models"}, status=400
+        )
+    return JsonResponse(
+        {
+            "workload": {
+                "form": "conversation",
+                "requests": int(timeline.n),
+                "seed": seed,
+                "notes": list(timeline.notes),
+            },
+            "results": [conversation_dict(r) for r in results],
             "unknown_models": unknown,
         }
     )

@@ -263,7 +263,7 @@ def _fill(
         return
     if name.startswith("automatic"):
         ttl_name = (
-            name.removeprefix("automatic_") if name != "automatic" else (policy.default_ttl or "")
+            name.removeprefix("automatic_") if name != "automatic" else _automatic_ttl(policy)
         )
         retention = (
             RETENTION_SECONDS.get(ttl_name)
@@ -294,6 +294,12 @@ def _fill(
             bill.add(n - hits, input_tokens=i, output_tokens=o)
         return
     raise ValueError(f"unknown strategy {name}")
+
+
+def _automatic_ttl(policy: CachePolicyView) -> str:
+    """The retention of an automatic cache. With both kinds (Gemini), the default TTL is the
+    explicit cache's; the implicit cache's retention is not published, so none is assumed."""
+    return "" if policy.kind == "both" else (policy.default_ttl or "")
 
 
 def _hits(w: QuickWorkload, ttl_seconds: float) -> int:

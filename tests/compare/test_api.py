@@ -117,3 +117,36 @@ def test_invalid_json_and_wrong_method(client):
         == 400
     )
     assert client.get("/api/v1/estimate").status_code == 405
+
+
+def test_the_conversation_form_replays_a_seeded_timeline(client):
+    body = {
+        "conversations_per_month": 20,
+        "turns_per_conversation": 10,
+        "system_tokens": 5000,
+        "user_tokens_per_turn": 300,
+        "output_tokens_per_turn": 400,
+        "gaps": [[1.0, 20]],
+        "models": ["claude-sonnet-4-5", "gpt-5"],
+    }
+    first = post(client, body)
+    assert first.status_code == 200, first.content
+    data = first.json()
+    assert data["workload"]["requests"] == 200
+    assert {r["model"] for r in data["results"]} == {"claude-sonnet-4-5", "gpt-5"}
+    for r in data["results"]:
+        assert any(s["name"] == "none" for s in r["strategies"])
+        assert D(r["monthly_cost_usd"]) <= min(D(s["monthly_cost_usd"]) for s in r["strategies"])
+    assert post(client, body).json() == data  # the same seed, the same answer
+
+
+def test_a_bad_conversation_field_is_named(client):
+    body = {
+        "conversations_per_month": 1,
+        "turns_per_conversation": 0,
+        "system_tokens": 1,
+        "user_tokens_per_turn": 1,
+        "output_tokens_per_turn": 1,
+    }
+    response = post(client, body)
+    assert response.status_code == 400 and response.json()["field"] == "turns_per_conversation"

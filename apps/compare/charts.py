@@ -1,0 +1,409 @@
+"""Plotly figures for the comparison page, built from plain values (no database access).
+
+The selectors price the workload and hand numbers to these builders; the page ships each
+figure with ``json_script`` and ``static/js/charts.js`` only draws it. Amounts arrive as
+Decimal and become floats only inside the figure data: they are drawn, never added up.
+
+Besides the builders, two pure helpers for the cache-TTL chart live here because they only
+reason about the curves it draws: ``cheapest`` (which line is lowest, ignoring differences
+smaller than a cent) and ``find_break_evens`` (where the lowest line changes).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+# Breakdown parts stacked in the monthly-cost bars: (key, legend label, colour). The keys
+# are those of services.BREAKDOWN; "other" holds per-call fees the breakdown does not name.
+COST_PARTS = (
+    ("uncached_input", "Uncached input", "#2563eb"),
+    ("cache_reads", "Cache reads", "#059669"),
+    ("cache_writes", "Cache writes", "#d97706"),
+    ("output", "Output", "#dc2626"),
+    ("storage", "Cache storage", "#7c3aed"),
+    ("other", "Other fees", "#6b7280"),
+)
+STRATEGY_COLOURS = {
+    "none": "#6b7280",
+    "cache_5m": "#2563eb",
+    "cache_1h": "#059669",
+    "cache_5m_keepalive": "#d97706",
+    "automatic": "#7c3aed",
+    "explicit_storage": "#db2777",
+}
+SERIES_COLOURS = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2", "#db2777")
+TOP_COST_BARS = 25
+TOP_SAVINGS = 15
+TOP_VOLUME = 5
+# Cost vs volume: ten volumes from 1% to 1000% of the workload's, evenly spaced on a log axis.
+VOLUME_FACTORS = tuple(10 ** (-2 + 3 * k / 9) for k in range(10))
+# The TTL chart's gap axis: 5 seconds to 4 hours.
+GAP_MIN_SECONDS, GAP_MAX_SECONDS, GAP_POINTS = 5.0, 4 * 3600.0, 48
+# Two strategies closer than this are a tie, and the simpler one (earlier in the provider's
+# list, "none" first) wins: sub-cent differences come from rounding expected counts to whole
+# requests, and would otherwise draw break-evens that save nothing worth a sentence.
+TIE_USD = Decimal("0.01")
+TIE_RELATIVE = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class CostBar:
+    """One model's monthly bill split by breakdown part (keys of COST_PARTS)."""
+
+    label: str
+    total: Decimal
+    parts: Mapping[str, Decimal]
+    strategy: str = ""
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line or bar group: a name (stable key), a legend label and one value per x."""
+
+    name: str
+    label: str
+    values: Sequence[Decimal | None]
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """The gap at which the cheapest strategy changes from ``before`` to ``after``."""
+
+    gap_seconds: float
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A figure with what the page says around it.
+
+    The page renders a list of these in order, so a new chart (the conversation chart, once
+    its form exists) is one more ``Chart`` from its selector, with no template change.
+    """
+
+    id: str  # DOM id prefix; the json_script element is "<id>-figure"
+    title: str
+    figure: dict[str, Any]
+    alt: str
+    caption: str = ""
+    wide: bool = False  # takes the full width of the chart grid
+
+    @property
+    def figure_id(self) -> str:
+        return f"{self.id}-figure"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def strategy_short_label(name: str) -> str:
+    """A legend-sized label for a strategy name of quick.strategies()."""
+    fixed = {
+        "none": "No caching",
+        "cache_5m_keepalive": "5m TTL + keep-alive",
+        "explicit_storage": "Explicit + storage",
+        "automatic": "Automatic",
+    }
+    if name in fixed:
+        return fixed[name]
+    if name.startswith("cache_"):
+        return f"{name.removeprefix('cache_')} TTL"
+    if name.startswith("automatic_"):
+        return f"Automatic + {name.removeprefix('automatic_')} retention"
+    return name
+
+
+def human_gap(seconds: float) -> str:
+    """A gap as people say it: "10 s", "1 min", "4.2 min", "1.5 h"."""
+
+    def short(value: float) -> str:
+        text = f"{value:.1f}" if value < 10 else f"{value:.0f}"
+        return text.removesuffix(".0")
+
+    if seconds < 60:
+        return f"{short(seconds)} s"
+    if seconds < 3600:
+        return f"{short(seconds / 60)} min"
+    return f"{short(seconds / 3600)} h"
+
+
+def log_grid(low: float, high: float, points: int) -> list[float]:
+    """``points`` values from ``low`` to ``high``, evenly spaced on a log axis."""
+    if points < 2:
+        return [low]
+    step = math.log(high / low) / (points - 1)
+    return [low * math.exp(step * k) for k in range(points)]
+
+
+def volume_steps(requests_per_month: int) -> list[int]:
+    """The request volumes of the cost-vs-volume chart (whole requests, at least 1, distinct)."""
+    out: list[int] = []
+    for factor in VOLUME_FACTORS:
+        n = max(1, round(requests_per_month * factor))
+        if n not in out:
+            out.append(n)
+    return out
+
+
+def cheapest(costs: Mapping[str, Decimal]) -> str:
+    """The cheapest strategy, where a later one must beat an earlier one by more than a tie."""
+    low = min(costs.values())
+    tie = max(TIE_USD, abs(low) * TIE_RELATIVE)
+    return next(name for name, cost in costs.items() if cost - low <= tie)
+
+
+def find_break_evens(
+    winner: Callable[[float], str],
+    grid: Sequence[float],
+    *,
+    relative_precision: float = 1e-3,
+) -> list[BreakEven]:
+    """Where ``winner(gap)`` changes along ``grid``, each located by bisection on a log scale.
+
+    A change and its reversal between two neighbouring grid points go unseen; the grid is
+    fine enough (48 points over 5 s to 4 h, about 19% apart) that the curves of quick.py do
+    not do that.
+    """
+    found: list[BreakEven] = []
+    names = [winner(g) for g in grid]
+    for k in range(len(grid) - 1):
+        if names[k] == names[k + 1]:
+            continue
+        low, high = grid[k], grid[k + 1]
+        while high / low > 1 + relative_precision:
+            middle = math.sqrt(low * high)
+            if winner(middle) == names[k]:
+                low = middle
+            else:
+                high = middle
+        found.append(BreakEven(math.sqrt(low * high), names[k], names[k + 1]))
+    return found
+
+
+def _f(value: Decimal | None) -> float | None:
+    # An amount past float range would become Infinity, which JSON.parse rejects: leave a gap.
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _config() -> dict[str, Any]:
+    return {"responsive": True, "displaylogo": False, "displayModeBar": False}
+
+
+def _empty(message: str, height: int = 320) -> dict[str, Any]:
+    layout = {
+        "height": height,
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+        "annotations": [
+            {
+                "text": message,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+            }
+        ],
+    }
+    return {"data": [], "layout": layout, "config": _config()}
+
+
+def _vline(x: float, colour: str, dash: str) -> dict[str, Any]:
+    return {
+        "type": "line",
+        "xref": "x",
+        "yref": "paper",
+        "x0": x,
+        "x1": x,
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": colour, "width": 1.5, "dash": dash},
+    }
+
+
+def _label(x: float, text: str, colour: str, y: float = 1.0) -> dict[str, Any]:
+    # Plotly places annotations on a log axis by log10 of the value (shapes take the value).
+    return {
+        "text": text,
+        "xref": "x",
+        "yref": "paper",
+        "x": math.log10(x),
+        "y": y,
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"color": colour, "size": 11},
+    }
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def monthly_cost_figure(bars: Sequence[CostBar]) -> dict[str, Any]:
+    """Horizontal bars of the cheapest models' monthly cost, stacked by breakdown part."""
+    bars = sorted(bars, key=lambda b: b.total)[:TOP_COST_BARS]
+    if not bars:
+        return _empty("No model matches the filters")
+    labels = [b.label for b in bars]
+    data = []
+    for key, label, colour in COST_PARTS:
+        values = [b.parts.get(key, Decimal(0)) for b in bars]
+        if not any(values):
+            continue
+        data.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": label,
+                "y": labels,
+                "x": [_f(v) for v in values],
+                "marker": {"color": colour},
+                "customdata": [[b.strategy, _f(b.total)] for b in bars],
+                "hovertemplate": f"%{{y}}<br>{label}: $%{{x:,.2f}}<br>"
+                "total $%{customdata[1]:,.2f} (%{customdata[0]})<extra></extra>",
+            }
+        )
+    layout = {
+        "barmode": "stack",
+        "height": 120 + 26 * len(bars),
+        "margin": {"l": 180, "r": 20, "t": 10, "b": 80},
+        # Stacked bars list their legend in reverse unless told; keep the table's order.
+        "legend": {
+            "orientation": "h",
+            "y": -50 / (120 + 26 * len(bars)),
+            "yanchor": "top",
+            "traceorder": "normal",
+        },
+        "xaxis": {"title": {"text": "USD per month"}, "tickprefix": "$", "rangemode": "tozero"},
+        # Cheapest on top, as in the table.
+        "yaxis": {"autorange": "reversed", "automargin": True},
+        "hovermode": "closest",
+    }
+    return {"data": data, "layout": layout, "config": _config()}
+
+
+def cost_volume_figure(
+    volumes: Sequence[int], series: Sequence[Series], *, current: int
+) -> dict[str, Any]:
+    """Monthly cost of a few models as the request volume varies (log-log), today's marked."""
+    if current <= 0:
+        return _empty("Enter some requests per month to see how the cost scales")
+    if not series or not volumes:
+        return _empty("No model matches the filters")
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": s.label,
+            "x": list(volumes),
+            "y": [_f(v) for v in s.values],
+            "line": {"color": SERIES_COLOURS[k % len(SERIES_COLOURS)], "width": 2},
+            "hovertemplate": f"{s.label}<br>%{{x:,}} requests: $%{{y:,.2f}}<extra></extra>",
+        }
+        for k, s in enumerate(series)
+    ]
+    # Log axes cannot show 0: a free workload (no tokens) would vanish, so keep y linear then.
+    positive = all(v is not None and v > 0 for s in series for v in s.values)
+    layout = {
+        "height": 380,
+        "margin": {"l": 70, "r": 20, "t": 30, "b": 60},
+        "hovermode": "closest",
+        "legend": {"orientation": "h", "y": -0.22},
+        "xaxis": {"type": "log", "dtick": 1, "title": {"text": "Requests per month"}},
+        "yaxis": {
+            "type": "log" if positive else "linear",
+            "title": {"text": "USD per month"},
+            "tickprefix": "$",
+        },
+        "shapes": [_vline(current, "#6b7280", "dot")],
+        "annotations": [_label(current, "your volume", "#6b7280")],
+    }
+    return {"data": data, "layout": layout, "config": _config()}
+
+
+def caching_savings_figure(models: Sequence[str], series: Sequence[Series]) -> dict[str, Any]:
+    """Grouped bars: per model, the monthly cost with no caching and with each strategy."""
+    if not models:
+        return _empty("No model matches the filters")
+    data = [
+        {
+            "type": "bar",
+            "name": s.label,
+            "x": list(models),
+            "y": [_f(v) for v in s.values],
+            "marker": {"color": STRATEGY_COLOURS.get(s.name, SERIES_COLOURS[k % 7])},
+            "hovertemplate": f"%{{x}}<br>{s.label}: $%{{y:,.2f}}<extra></extra>",
+        }
+        for k, s in enumerate(series)
+    ]
+    layout = {
+        "barmode": "group",
+        "height": 420,
+        "margin": {"l": 70, "r": 20, "t": 20, "b": 130},
+        "hovermode": "closest",
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+        "xaxis": {"tickangle": -35, "automargin": True},
+        "yaxis": {"title": {"text": "USD per month"}, "tickprefix": "$", "rangemode": "tozero"},
+    }
+    return {"data": data, "layout": layout, "config": _config()}
+
+
+def ttl_figure(
+    gaps: Sequence[float],
+    series: Sequence[Series],
+    *,
+    current_gap: float,
+    break_evens: Sequence[BreakEven] = (),
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Monthly cost of each caching strategy of one model as the mean gap varies.
+
+    The current gap is a dashed line; each break-even (where the cheapest strategy changes)
+    a dotted one labelled with the strategy that takes over.
+    """
+    if not series:
+        return _empty("No price for this model")
+    labels = labels or {s.name: s.label for s in series}
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": s.label,
+            "x": list(gaps),
+            "y": [_f(v) for v in s.values],
+            "line": {"color": STRATEGY_COLOURS.get(s.name, SERIES_COLOURS[k % 7]), "width": 2},
+            "hovertemplate": f"{s.label}<br>gap %{{x:.0f}} s: $%{{y:,.2f}}<extra></extra>",
+        }
+        for k, s in enumerate(series)
+    ]
+    shapes = [_vline(current_gap, "#111827", "dash")]
+    annotations = [_label(current_gap, f"your gap ({human_gap(current_gap)})", "#111827")]
+    for k, b in enumerate(break_evens):
+        shapes.append(_vline(b.gap_seconds, "#9ca3af", "dot"))
+        # Stagger the labels so neighbouring break-evens do not print over each other.
+        annotations.append(
+            _label(b.gap_seconds, f"→ {labels.get(b.after, b.after)}", "#4b5563", 0.9 - 0.08 * k)
+        )
+    layout = {
+        "height": 420,
+        "margin": {"l": 70, "r": 20, "t": 30, "b": 60},
+        "hovermode": "x unified",
+        "legend": {"orientation": "h", "y": -0.2},
+        "xaxis": {
+            "type": "log",
+            "title": {"text": "Mean gap between requests sharing the prefix (s)"},
+            "tickvals": [5, 10, 30, 60, 300, 600, 1800, 3600, 14400],
+            "ticktext": ["5 s", "10 s", "30 s", "1 min", "5 min", "10 min", "30 min", "1 h", "4 h"],
+        },
+        "yaxis": {"title": {"text": "USD per month"}, "tickprefix": "$"},
+        "shapes": shapes,
+        "annotations": annotations,
+    }
+    return {"data": data, "layout": layout, "config": _config()}
