@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/v1/", include("apps.compare.api_urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("", include("apps.usage.urls")),
+    path("", include("apps.compare.urls")),
     path("", include("apps.catalog.urls")),
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from apps.rating.engine import (
@@ -36,6 +36,7 @@ DEFAULT_AUTOMATIC_RETENTION = 300
 # A keep-alive ping: the cached prefix plus a token of new input and one of output.
 PING_INPUT, PING_OUTPUT = 1, 1
 MAX_PINGS_PER_GAP = 10_000
+MAX_TOKENS = 100_000_000  # per request; far beyond any context window
 
 
 class WorkloadError(ValueError):
@@ -60,8 +61,8 @@ class QuickWorkload:
         checks = [
             ("requests_per_month", self.requests_per_month >= 0, "must be 0 or more"),
             ("requests_per_month", self.requests_per_month <= 10**10, "must be at most 10,000,000,000"),
-            ("input_tokens", self.input_tokens >= 0, "must be 0 or more"),
-            ("output_tokens", self.output_tokens >= 0, "must be 0 or more"),
+            ("input_tokens", 0 <= self.input_tokens <= MAX_TOKENS, "must be between 0 and 100,000,000"),
+            ("output_tokens", 0 <= self.output_tokens <= MAX_TOKENS, "must be between 0 and 100,000,000"),
             ("cached_prefix_tokens", 0 <= self.cached_prefix_tokens <= self.input_tokens,
              "must be between 0 and input_tokens"),
             ("mean_gap_seconds", self.mean_gap_seconds > 0, "must be more than 0"),
@@ -157,12 +158,32 @@ class _Bill:
         self.result.cache_write_tokens += count * write
 
     def _price(self, tier, n, input_tokens, output_tokens, read, write, write_meter) -> None:
+        for when, count in self._spread(n):
+            self._price_at(when, tier, count, input_tokens, output_tokens, read, write, write_meter)
+
+    def _spread(self, n: int) -> list[tuple[datetime, int]]:
+        """Requests arrive around the clock: with time-of-day bands (DeepSeek off-peak), price
+        an equal share in each hour of the day instead of all at the instant of the estimate."""
+        if not self.sheet.time_bands:
+            return [(self.when, n)]
+        day = self.when.replace(hour=0, minute=0, second=0, microsecond=0)
+        share, extra = divmod(n, 24)
+        return [
+            (day + timedelta(hours=h, minutes=30), share + (1 if h < extra else 0))
+            for h in range(24)
+        ]
+
+    def _price_at(
+        self, when, tier, n, input_tokens, output_tokens, read, write, write_meter
+    ) -> None:
+        if n <= 0:
+            return
         fields = {"input_tokens": n * input_tokens, "output_tokens": n * output_tokens,
                   "cache_read_tokens": n * read}  # fmt: skip
         if write:
             fields[f"{write_meter}_tokens"] = n * write
         record = UsageRecord(
-            provider=self.sheet.provider, model=self.sheet.model, timestamp=self.when, requests=n,
+            provider=self.sheet.provider, model=self.sheet.model, timestamp=when, requests=n,
             service_tier=tier, **fields,
         )  # fmt: skip
         rated = rate_record(record, self.sheet)
@@ -356,6 +377,9 @@ def _keepalive(bill: _Bill, sheet: PriceSheet, w: QuickWorkload) -> None:
         covered = 1.0 - math.exp(-(k_max + 1) * a)
         # expected pings per gap: sum over k of k x P(k x TTL < gap <= (k + 1) x TTL)
         per_gap = sum(k * (math.exp(-k * a) - math.exp(-(k + 1) * a)) for k in range(1, k_max + 1))
+        # a client cannot know how long a gap will be: in gaps too long to bridge it still
+        # sends its k_max pings before the cache expires anyway
+        per_gap += k_max * math.exp(-(k_max + 1) * a)
         hits, pings = int(round(gaps * covered)), int(round(gaps * per_gap))
     bill.result.hits, bill.result.pings = hits, pings
     bill.add(hits, input_tokens=i - p, output_tokens=o, read=p)

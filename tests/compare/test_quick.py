@@ -109,3 +109,19 @@ def test_an_automatic_cache_reads_whole_128_token_blocks():
 def test_poisson_hit_probability():
     w = QuickWorkload(requests_per_month=10, input_tokens=1, output_tokens=1, mean_gap_seconds=300)
     assert abs(hit_probability(w, 300) - (1 - 1 / 2.718281828459045)) < 1e-12  # 1 - e^-1
+
+
+def test_time_of_day_bands_are_averaged_over_the_day_not_priced_at_one_instant():
+    from tests.rating.sheets import DEEPSEEK_FLASH
+
+    none_policy = CachePolicyView(kind="none")
+    kw = {"requests_per_month": 24_000, "input_tokens": 1000, "output_tokens": 0}
+    noon = estimate_model(
+        DEEPSEEK_FLASH, none_policy, QuickWorkload(**kw), datetime(2026, 3, 2, 12, tzinfo=UTC)
+    )
+    two = estimate_model(
+        DEEPSEEK_FLASH, none_policy, QuickWorkload(**kw), datetime(2026, 3, 2, 2, tzinfo=UTC)
+    )
+    # 1,000 requests in each hour: 7 peak hours (01-04, 06-10 UTC) at $0.30/M, 17 off-peak at $0.15/M
+    # = 1,000 x 1,000 x (7 x 0.30 + 17 x 0.15) / 1e6 = 4.65, whatever the hour of the estimate
+    assert noon[0].cost == two[0].cost == D("4.65")
