@@ -25,9 +25,8 @@ from .versions import (
     parse_date,
     parse_price,
     same_prices,
-    version_create,
-    version_publish,
     version_to_data,
+    versions_bulk_create,
 )
 
 BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "data" / "catalog.json"
@@ -108,6 +107,7 @@ def catalog_load(data: dict[str, Any]) -> LoadReport:
     """
     report = LoadReport()
     seen_aliases: dict[str, str] = {}
+    to_create: list[tuple[LanguageModel, dict[str, Any]]] = []
     for p_index, pdata in enumerate(data["providers"]):
         where = f"providers[{p_index}]"
         provider = _provider(pdata, where, report)
@@ -125,9 +125,11 @@ def catalog_load(data: dict[str, Any]) -> LoadReport:
             if mdata.get("batch_policy"):
                 merged = {**(pdata.get("batch_policy") or {}), **mdata["batch_policy"]}
                 _batch_policy(provider, model, merged, f"{mwhere}.batch_policy", report)
-            _versions(model, mdata.get("versions") or [], f"{mwhere}.versions", report)
+            to_create += _versions(model, mdata.get("versions") or [], f"{mwhere}.versions", report)
     if report.conflicts:
         raise CatalogDataError(report.conflicts)
+    # one bulk write: rows go in while the versions are drafts, then one UPDATE publishes
+    report.versions_created = len(versions_bulk_create(items=to_create, publish=True))
     return report
 
 
@@ -256,7 +258,8 @@ def _batch_policy(provider, model, pdata, where, report) -> None:
 
 def _versions(
     model: LanguageModel, versions: list[dict[str, Any]], where: str, report: LoadReport
-) -> None:
+) -> list[tuple[LanguageModel, dict[str, Any]]]:
+    """Validate a model's bundled versions; return the ones to create, count the unchanged."""
     previous = None
     published = {
         v.effective_from: v
@@ -264,6 +267,7 @@ def _versions(
             model=model, status=VersionStatus.PUBLISHED
         ).prefetch_related("rates", "region_multipliers", "time_bands")
     }
+    new = []
     for index, vdata in enumerate(versions):
         vwhere = f"{where}[{index}]"
         clean = clean_version_data(vdata, vwhere)
@@ -273,15 +277,14 @@ def _versions(
             )
         previous = clean["effective_from"]
         existing = published.get(clean["effective_from"])
-        if existing is not None:
-            if same_prices(version_to_data(existing), clean):
-                report.versions_unchanged += 1
-            else:
-                report.conflicts.append(
-                    f"{vwhere}: {model.slug} already has a different published version from "
-                    f"{clean['effective_from']:%Y-%m-%d %H:%M} UTC (id {existing.pk}); publish a new version instead"
-                )
-            continue
-        version = version_create(model=model, data=clean)
-        version_publish(version=version)
-        report.versions_created += 1
+        if existing is None:
+            new.append((model, clean))
+        elif same_prices(version_to_data(existing), clean):
+            report.versions_unchanged += 1
+        else:
+            report.conflicts.append(
+                f"{vwhere}: {model.slug} already has a different published version from "
+                f"{clean['effective_from']:%Y-%m-%d %H:%M} UTC (id {existing.pk}); "
+                "publish a new version instead"
+            )
+    return new

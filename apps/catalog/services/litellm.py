@@ -32,8 +32,6 @@ from apps.catalog.models import (
     Provider,
     Rate,
     RegionMultiplier,
-    TimeBand,
-    VersionStatus,
 )
 from apps.catalog.selectors import models_with_current_version
 from apps.rating.book import candidate_ids
@@ -46,6 +44,7 @@ from .versions import (
     parse_date,
     same_prices,
     version_to_data,
+    versions_bulk_create,
 )
 
 LITELLM_SOURCE_URL = (
@@ -715,85 +714,6 @@ def litellm_import(
     report.versions_created = len(versions_bulk_create(items=to_write, publish=publish))
     report.versions_published = report.versions_created if publish else 0
     return report
-
-
-def versions_bulk_create(
-    *, items: list[tuple[LanguageModel, dict[str, Any]]], publish: bool
-) -> list[PriceVersion]:
-    """``version_create`` (and ``version_publish``) for many cleaned versions in a few queries.
-
-    ``version_create`` runs ``full_clean`` with constraint validation: about ten queries per
-    version, as each check constraint is evaluated in SQL. For the 2,269 priced entries of a
-    full LiteLLM file that, with ``version_publish``, took 45 s on SQLite. Here the data has
-    passed ``clean_version_data``, fields are validated in Python, and the database enforces
-    the constraints. Rows go in while the versions are drafts; publishing is one UPDATE
-    afterwards, as migration 0002 freezes the rows of a published version.
-    tests/catalog/test_litellm.py checks that both paths store the same version.
-    """
-    versions = []
-    for model, data in items:
-        long = data.get("long_context")
-        version = PriceVersion(
-            model=model,
-            effective_from=data["effective_from"],
-            status=VersionStatus.DRAFT,
-            source_url=data.get("source_url", ""),
-            source_kind=data.get("source_kind", "official"),
-            checked_on=data.get("checked_on"),
-            notes=data.get("notes", ""),
-            long_context_threshold=long["threshold"] if long else None,
-            long_context_inclusive=bool(long and long["inclusive"]),
-            long_context_input_multiplier=long["input_multiplier"] if long else None,
-            long_context_output_multiplier=long["output_multiplier"] if long else None,
-            tier_multipliers_apply_to_cache=data.get("tier_multipliers_apply_to_cache", True),
-            storage_per_mtok_hour=data.get("storage_per_mtok_hour"),
-            **{f"{name}_multiplier": data.get("tiers", {}).get(name) for name in TIER_NAMES},
-        )
-        version.full_clean(exclude=["model", "derived_from"], validate_constraints=False)
-        versions.append(version)
-    PriceVersion.objects.bulk_create(versions, batch_size=500)
-    rates, regions, bands = [], [], []
-    for version, (_, data) in zip(versions, items, strict=True):
-        long = data.get("long_context")
-        rates += [Rate(version=version, meter=m, price=p) for m, p in data["rates"].items()]
-        rates += [
-            Rate(version=version, meter=m, context="long", price=p)
-            for m, p in (long["rates"].items() if long else ())
-        ]
-        rates += [
-            Rate(version=version, meter=m, service_tier=tier, price=p)
-            for tier, tier_rates in data.get("tier_rates", {}).items()
-            for m, p in tier_rates.items()
-        ]
-        rates += [Rate(version=version, meter=m, price=p) for m, p in data.get("fees", {}).items()]
-        regions += [
-            RegionMultiplier(version=version, region=r, multiplier=m)
-            for r, m in data.get("regions", {}).items()
-        ]
-        bands += [
-            TimeBand(
-                version=version,
-                label=b["label"],
-                start_minute=b["start"],
-                end_minute=b["end"],
-                multiplier=b["multiplier"],
-                weekdays=",".join(map(str, b["weekdays"])) if b["weekdays"] is not None else "",
-            )
-            for b in data.get("time_bands", [])
-        ]
-    Rate.objects.bulk_create(rates, batch_size=500)
-    RegionMultiplier.objects.bulk_create(regions, batch_size=500)
-    TimeBand.objects.bulk_create(bands, batch_size=500)
-    if publish:
-        now = timezone.now()
-        ids = [v.pk for v in versions]
-        for start in range(0, len(ids), 500):
-            PriceVersion.objects.filter(pk__in=ids[start : start + 500]).update(
-                status=VersionStatus.PUBLISHED, published_at=now
-            )
-        for version in versions:
-            version.status, version.published_at = VersionStatus.PUBLISHED, now
-    return versions
 
 
 def _notes(entry: MappedEntry) -> str:
