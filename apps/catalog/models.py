@@ -326,6 +326,23 @@ class PriceVersion(_Sourced):
     def is_published(self) -> bool:
         return self.status == VersionStatus.PUBLISHED
 
+    def split_rates(self) -> tuple[dict, dict, dict, dict]:
+        """(standard rates, long-context rates, per-tier rates, fees) from the prefetched rows."""
+        rates: dict[str, Decimal] = {}
+        long_rates: dict[str, Decimal] = {}
+        tier_rates: dict[str, dict[str, Decimal]] = {}
+        fees: dict[str, Decimal] = {}
+        for rate in self.rates.all():
+            if rate.meter in FEE_METERS:
+                fees[rate.meter] = rate.price
+            elif rate.context == "long":
+                long_rates[rate.meter] = rate.price
+            elif rate.service_tier:
+                tier_rates.setdefault(rate.service_tier, {})[rate.meter] = rate.price
+            else:
+                rates[rate.meter] = rate.price
+        return rates, long_rates, tier_rates, fees
+
     def _stored_status(self) -> str | None:
         if self.pk is None:
             return None

@@ -41,7 +41,6 @@ from .timeline import ConversationWorkload, Timeline
 if TYPE_CHECKING:
     from apps.usage.models import Workload
 
-    from .conversation import Candidate
     from .services import ModelEstimate
 
 WRITE_FIELDS = (
@@ -160,41 +159,6 @@ def timeline_for_workload(workload: Workload | int) -> Timeline:
     return timeline_from_usage_rows(rows)
 
 
-def candidates(
-    models: Iterable[str] | None = None, when: datetime | None = None
-) -> tuple[list[Candidate], list[str]]:
-    """Every model with a price at ``when`` (or the given ids/aliases); also the ids not found."""
-    from django.utils import timezone
-
-    from apps.catalog.models import LanguageModel
-    from apps.rating.adapter import published_book
-
-    from .conversation import Candidate
-    from .quick import CachePolicyView
-    from .services import policy_views
-
-    when = when or timezone.now()
-    book = published_book()
-    wanted: list[str] | None = None
-    unknown: list[str] = []
-    if models:
-        wanted = []
-        for raw in models:
-            slug = book.resolve(raw)
-            (wanted.append(slug) if slug else unknown.append(raw))
-    info = {m.slug: m for m in LanguageModel.objects.select_related("provider")}
-    views = policy_views()
-    out = []
-    for slug in wanted if wanted is not None else book.models():
-        sheet = book.sheet_at(slug, when)
-        if sheet is None or slug not in info:
-            continue
-        m = info[slug]
-        out.append(Candidate(sheet, views.get(slug, CachePolicyView("none")), m.name,
-                             m.context_window, m.max_output_tokens))  # fmt: skip
-    return out, unknown
-
-
 def estimate_conversation(
     params: ConversationWorkload,
     *,
@@ -233,6 +197,8 @@ def estimate_imported(
     estimates = estimate_timeline(timeline, found, when, seed=seed, hit_rate=automatic_hit_rate)
     return timeline, estimates, unknown
 
+
+from .services import candidates  # noqa: E402 - re-exported for the page's selectors
 
 __all__ = [
     "candidates",

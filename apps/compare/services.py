@@ -14,6 +14,7 @@ from apps.catalog.models import CachePolicy, LanguageModel
 from apps.rating.adapter import published_book
 from apps.rating.summary import decimal_str
 
+from .conversation import Candidate
 from .quick import CachePolicyView, QuickWorkload, StrategyResult, estimate_model
 
 BREAKDOWN = {
@@ -109,11 +110,10 @@ def _view(row: CachePolicy | None) -> CachePolicyView:
     )
 
 
-def estimate(
-    workload: QuickWorkload, *, models: Iterable[str] | None = None, when: datetime | None = None
-) -> tuple[list[ModelEstimate], list[str]]:
-    """Every model (or the given ids/aliases) with a price now; also the ids not found."""
-    workload.validate()
+def candidates(
+    models: Iterable[str] | None = None, when: datetime | None = None
+) -> tuple[list[Candidate], list[str]]:
+    """Every model with a price at ``when`` (or the given ids/aliases); also the ids not found."""
     when = when or timezone.now()
     book = published_book()
     wanted: list[str] | None = None
@@ -130,15 +130,26 @@ def estimate(
         sheet = book.sheet_at(slug, when)
         if sheet is None or slug not in info:
             continue
-        results = list(
-            estimate_model(sheet, views.get(slug, CachePolicyView("none")), workload, when)
-        )
-        priced = [r for r in results if not r.unpriced]
+        m = info[slug]
+        policy = views.get(slug, CachePolicyView("none"))
+        out.append(Candidate(sheet, policy, m.name, m.context_window, m.max_output_tokens))
+    return out, unknown
+
+
+def estimate(
+    workload: QuickWorkload, *, models: Iterable[str] | None = None, when: datetime | None = None
+) -> tuple[list[ModelEstimate], list[str]]:
+    """Every model (or the given ids/aliases) with a price now; also the ids not found."""
+    workload.validate()
+    when = when or timezone.now()
+    found, unknown = candidates(models, when)
+    out = []
+    for c in found:
+        priced = [r for r in estimate_model(c.sheet, c.policy, workload, when) if not r.unpriced]
         if not priced:
             continue
         best = min(priced, key=lambda r: (r.cost, r.name != "none"))
-        m = info[slug]
-        out.append(ModelEstimate(sheet.provider, slug, m.name, m.context_window, m.max_output_tokens, best,
-                                 priced, workload.requests_per_month))  # fmt: skip
+        out.append(ModelEstimate(c.sheet.provider, c.sheet.model, c.name, c.context_window,
+                                 c.max_output_tokens, best, priced, workload.requests_per_month))  # fmt: skip
     out.sort(key=lambda e: (e.best.cost, e.model))
     return out, unknown

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from decimal import Decimal
 
 from django.db.models import Count, Max
 
 from apps.catalog.models import ModelAlias, PriceVersion, VersionStatus
 
 from .book import PriceBook
-from .engine import FEE_METERS, LongContextTier, PriceSheet, TimeBand
+from .engine import LongContextTier, PriceSheet, TimeBand
 
 _TIERS = ("batch", "flex", "priority", "fast")
 _lock = threading.Lock()
@@ -24,19 +23,7 @@ _cache: dict[str, tuple[tuple, PriceBook]] = {}
 
 def sheet_from_version(version: PriceVersion) -> PriceSheet:
     """A PriceSheet from a version whose rates, regions and bands are prefetched."""
-    rates: dict[str, Decimal] = {}
-    long_rates: dict[str, Decimal] = {}
-    tier_rates: dict[str, dict[str, Decimal]] = {}
-    fees: dict[str, Decimal] = {}
-    for rate in version.rates.all():
-        if rate.meter in FEE_METERS:
-            fees[rate.meter] = rate.price
-        elif rate.context == "long":
-            long_rates[rate.meter] = rate.price
-        elif rate.service_tier:
-            tier_rates.setdefault(rate.service_tier, {})[rate.meter] = rate.price
-        else:
-            rates[rate.meter] = rate.price
+    rates, long_rates, tier_rates, fees = version.split_rates()
     long = None
     if version.long_context_threshold:
         long = LongContextTier(

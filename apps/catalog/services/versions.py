@@ -210,19 +210,7 @@ def _opt_price(value: Any, field: str) -> Decimal | None:
 
 def version_to_data(version: PriceVersion) -> dict[str, Any]:
     """The comparable data form of a stored version (Decimals, not strings)."""
-    rates: dict[str, Decimal] = {}
-    long_rates: dict[str, Decimal] = {}
-    tier_rates: dict[str, dict[str, Decimal]] = {}
-    fees: dict[str, Decimal] = {}
-    for rate in version.rates.all():
-        if rate.meter in FEE_METERS:
-            fees[rate.meter] = rate.price
-        elif rate.context == "long":
-            long_rates[rate.meter] = rate.price
-        elif rate.service_tier:
-            tier_rates.setdefault(rate.service_tier, {})[rate.meter] = rate.price
-        else:
-            rates[rate.meter] = rate.price
+    rates, long_rates, tier_rates, fees = version.split_rates()
     long = None
     if version.long_context_threshold:
         long = {
