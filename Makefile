@@ -36,10 +36,10 @@ $(BENCH_STAMP): pyproject.toml scripts/find-python
 	@PYTHON=$$(scripts/find-python) && \
 	  ( [ -x $(BENCH_VENV)/bin/python ] || $$PYTHON -m venv $(BENCH_VENV) ) && \
 	  $(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip && \
-	  $(BENCH_VENV)/bin/python -m pip install --quiet -e . 'litellm==1.106.2'
+	  $(BENCH_VENV)/bin/python -m pip install --quiet -e . 'litellm==1.106.2' 'gunicorn==27.0.1'
 	@touch $(BENCH_STAMP)
 
-BENCH_ARGS ?= --imports
+BENCH_ARGS ?= --imports --compare
 bench: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python -m bench $(BENCH_ARGS)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -189,14 +190,23 @@ def main() -> None:
     parser.add_argument("--imports", action="store_true", help="then bench.imports (vs ccusage)")
     parser.add_argument("--import-lines", type=int, help="corpus lines for --imports (implies it)")
     parser.add_argument("--only-imports", action="store_true", help="skip the rating benchmark")
+    parser.add_argument(
+        "--compare", action="store_true", help="then bench.compare (latency, replay)"
+    )
+    parser.add_argument("--only-compare", action="store_true", help="only bench.compare")
     args = parser.parse_args()
-    if not args.only_imports:
+    status = 0
+    if not (args.only_imports or args.only_compare):
         rating(args)
-    if args.imports or args.only_imports or args.import_lines:
+    if (args.imports or args.only_imports or args.import_lines) and not args.only_compare:
         from bench import imports
 
         lines = ["--lines", str(args.import_lines)] if args.import_lines else []
-        sys.exit(imports.main(lines))
+        status |= imports.main(lines)
+    if args.compare or args.only_compare:
+        # its own process: this one already set Django up on a scratch SQLite database
+        status |= subprocess.run([sys.executable, "-m", "bench.compare"], cwd=ROOT).returncode
+    sys.exit(status)
 
 
 def rating(args: argparse.Namespace) -> None:

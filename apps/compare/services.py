@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from typing import Any
 from django.utils import timezone
 
 from apps.catalog.models import CachePolicy, LanguageModel
-from apps.rating.adapter import published_book
+from apps.rating.adapter import _generation, published_book
 from apps.rating.summary import decimal_str
 
 from .conversation import Candidate
@@ -110,6 +111,22 @@ def _view(row: CachePolicy | None) -> CachePolicyView:
     )
 
 
+_CATALOG_TTL = 60.0  # seconds: cache-policy edits show within a minute; versions at once
+_catalog_cache: dict[str, tuple[float, tuple, Any]] = {}
+
+
+def _catalog_info() -> tuple[dict[str, LanguageModel], dict[str, CachePolicyView]]:
+    """Models and cache policies, read once per catalog generation (and at most a minute old)."""
+    key = _generation()
+    hit = _catalog_cache.get("info")
+    now = time.monotonic()
+    if hit and hit[1] == key and now - hit[0] < _CATALOG_TTL:
+        return hit[2]
+    value = ({m.slug: m for m in LanguageModel.objects.select_related("provider")}, policy_views())
+    _catalog_cache["info"] = (now, key, value)
+    return value
+
+
 def candidates(
     models: Iterable[str] | None = None, when: datetime | None = None
 ) -> tuple[list[Candidate], list[str]]:
@@ -123,8 +140,7 @@ def candidates(
         for raw in models:
             slug = book.resolve(raw)
             (wanted.append(slug) if slug else unknown.append(raw))
-    info = {m.slug: m for m in LanguageModel.objects.select_related("provider")}
-    views = policy_views()
+    info, views = _catalog_info()
     out = []
     for slug in wanted if wanted is not None else book.models():
         sheet = book.sheet_at(slug, when)
