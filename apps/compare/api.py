@@ -16,6 +16,7 @@ from .services import estimate
 from .timeline import ConversationWorkload
 
 MAX_BODY = 64 * 1024
+MAX_CONVERSATION_REQUESTS = 1_000_000
 # Omitted optional fields mean "no shared prefix, no batch"; the page has its own examples.
 API_DEFAULTS = {
     "cached_prefix_tokens": 0,
@@ -69,6 +70,12 @@ def estimate_view(request: HttpRequest) -> JsonResponse:
 def _conversation(data: dict, models) -> JsonResponse:
     """The conversation form: a seeded timeline replayed against every cache policy."""
     params = ConversationWorkload.from_mapping(data)
+    if params.conversations_per_month * params.turns_per_conversation > MAX_CONVERSATION_REQUESTS:
+        # a request answers in a few seconds at most; bigger months are a page/task job
+        raise WorkloadError(
+            "conversations_per_month",
+            f"conversations x turns must be at most {MAX_CONVERSATION_REQUESTS:,} requests a month",
+        )
     seed = data.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise WorkloadError("seed", "must be a whole number, 0 or more")

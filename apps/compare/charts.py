@@ -82,8 +82,8 @@ class BreakEven:
 class Chart:
     """A figure with what the page says around it.
 
-    The page renders a list of these in order, so a new chart (the conversation chart, once
-    its form exists) is one more ``Chart`` from its selector, with no template change.
+    The page renders a list of these in order, so a new chart (the conversation form's
+    growth chart) is one more ``Chart`` from its selector, with no template change.
     """
 
     id: str  # DOM id prefix; the json_script element is "<id>-figure"
@@ -405,5 +405,143 @@ def ttl_figure(
         "yaxis": {"title": {"text": "USD per month"}, "tickprefix": "$"},
         "shapes": shapes,
         "annotations": annotations,
+    }
+    return {"data": data, "layout": layout, "config": _config()}
+
+
+# --------------------------------------------------------------------------- conversations
+
+# A 10,000-turn conversation is drawn from at most this many turns: the curve's shape needs
+# no more, and every point is a few dozen bytes of JSON in the page.
+GROWTH_POINTS = 400
+TOP_ALTERNATIVES = 15
+YOURS_COLOUR, CHEAPER_COLOUR, DEARER_COLOUR = "#111827", "#059669", "#dc2626"
+
+
+def thin(count: int, points: int = GROWTH_POINTS) -> list[int]:
+    """At most ``points`` indexes of ``count`` values, evenly spaced and ending on the last.
+
+    Even spacing keeps a convex curve convex when drawn from the kept points only.
+    """
+    if count <= points:
+        return list(range(count))
+    step = math.ceil(count / points)
+    return list(range(count - 1, -1, -step))[::-1]
+
+
+def growth_figure(
+    turns: Sequence[int],
+    uncached: Sequence[Decimal],
+    cached: Sequence[Decimal] | None,
+    *,
+    cached_label: str = "",
+    cached_name: str = "",
+    prompt_tokens: Sequence[int] = (),
+) -> dict[str, Any]:
+    """Cumulative cost of one conversation by turn: no caching against one caching strategy.
+
+    Without caching every turn pays for the whole history again, so the line curves upward
+    (quadratic in turns); the prompt size (right axis) shows where the context strategy cut.
+    ``cached`` None: the model offers no caching, and only the no-cache line is drawn.
+    """
+    if not turns:
+        return _empty("No turn of the conversation was sent")
+    keep = thin(len(turns))
+    x = [turns[i] for i in keep]
+    lines: list[tuple[str, str, Sequence[Decimal]]] = [("none", "No caching", uncached)]
+    if cached is not None:
+        lines.append((cached_name, cached_label or strategy_short_label(cached_name), cached))
+    data: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": label,
+            "x": x,
+            "y": [_f(values[i]) for i in keep],
+            "line": {"color": STRATEGY_COLOURS.get(name, SERIES_COLOURS[k % 7]), "width": 2.5},
+            "hovertemplate": f"{label}<br>after turn %{{x:,}}: $%{{y:,.4f}}<extra></extra>",
+        }
+        for k, (name, label, values) in enumerate(lines)
+    ]
+    if prompt_tokens:
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "Prompt tokens (right axis)",
+                "x": x,
+                "y": [int(prompt_tokens[i]) for i in keep],
+                "yaxis": "y2",
+                "line": {"color": "#9ca3af", "width": 1.5, "dash": "dot"},
+                "hovertemplate": "turn %{x:,}: %{y:,} prompt tokens<extra></extra>",
+            }
+        )
+    layout = {
+        "height": 420,
+        "margin": {"l": 70, "r": 70, "t": 20, "b": 60},
+        "hovermode": "x unified",
+        "legend": {"orientation": "h", "y": -0.2},
+        "xaxis": {"title": {"text": "Turn"}, "rangemode": "tozero"},
+        "yaxis": {
+            "title": {"text": "USD so far, one conversation"},
+            "tickprefix": "$",
+            "rangemode": "tozero",
+        },
+        "yaxis2": {
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "rangemode": "tozero",
+            "title": {"text": "Prompt tokens"},
+        },
+    }
+    return {"data": data, "layout": layout, "config": _config()}
+
+
+def your_cost_figure(yours: CostBar, alternatives: Sequence[CostBar]) -> dict[str, Any]:
+    """Horizontal bars: what the logs cost, then the cheapest alternatives for the same traffic.
+
+    Cheaper alternatives are green and dearer ones red; a dashed line marks your cost.
+    """
+    alternatives = sorted(alternatives, key=lambda b: b.total)[:TOP_ALTERNATIVES]
+    if not alternatives:
+        return _empty("No model matches the filters")
+    bars = [yours, *alternatives]
+    colours = [YOURS_COLOUR] + [
+        CHEAPER_COLOUR if b.total < yours.total else DEARER_COLOUR for b in alternatives
+    ]
+    height = 120 + 26 * len(bars)
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": "Cost of the same traffic",
+            "y": [b.label for b in bars],
+            "x": [_f(b.total) for b in bars],
+            "marker": {"color": colours},
+            "customdata": [b.strategy for b in bars],
+            "hovertemplate": "%{y}<br>$%{x:,.4f} (%{customdata})<extra></extra>",
+        }
+    ]
+    layout = {
+        "height": height,
+        "margin": {"l": 220, "r": 20, "t": 30, "b": 50},
+        "showlegend": False,
+        "xaxis": {"title": {"text": "USD"}, "tickprefix": "$", "rangemode": "tozero"},
+        "yaxis": {"autorange": "reversed", "automargin": True},
+        "hovermode": "closest",
+        "shapes": [_vline(_f(yours.total) or 0.0, YOURS_COLOUR, "dash")],
+        "annotations": [
+            {
+                "text": "your logs",
+                "xref": "x",
+                "yref": "paper",
+                "x": _f(yours.total) or 0.0,
+                "y": 1.0,
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"color": YOURS_COLOUR, "size": 11},
+            }
+        ],
     }
     return {"data": data, "layout": layout, "config": _config()}

@@ -1,9 +1,11 @@
-"""Reading side of the comparison page: rows per model and the series behind its charts.
+"""Reading side of the comparison pages: rows per model and the series behind their charts.
 
-Pricing is ``services.estimate`` (every model) and ``quick.estimate_model`` (one model under
-many variations of the workload). Results are cached for five minutes under a key that
-includes the catalog generation, so publishing a price shows on the next request; a
-scheduled version that comes into effect shows within the five minutes.
+The quick form is priced by ``services.estimate`` (every model) and ``quick.estimate_model``
+(one model under many variations of the workload); the conversation form and imported
+workloads by the cache replay (``imported.estimate_conversation``, ``estimate_imported``).
+Results are cached for five minutes under a key that includes the catalog generation, so
+publishing a price shows on the next request; a scheduled version that comes into effect
+shows within the five minutes.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Context, Decimal
 from typing import Any
 
@@ -21,14 +23,18 @@ from django.utils import timezone
 from apps.catalog.models import Provider
 from apps.catalog.selectors import tokens_display
 from apps.rating.adapter import _generation, published_book
+from apps.usage.models import ImportJob, JobStatus, Workload
 
 from . import charts
 from .charts import BreakEven, Chart, CostBar, Series
-from .quick import CachePolicyView, QuickWorkload, StrategyResult, estimate_model
+from .conversation import Candidate, estimate_workload, growth_series
+from .imported import candidates, estimate_conversation, estimate_imported
+from .quick import CachePolicyView, QuickWorkload, StrategyResult, WorkloadError, estimate_model
 from .services import BREAKDOWN, ModelEstimate, estimate, policy_views
+from .timeline import CONTEXT_STRATEGIES, ConversationWorkload
 
 CACHE_SECONDS = 5 * 60
-CACHE_VERSION = 1  # bump when Row or the chart payload changes shape
+CACHE_VERSION = 2  # bump when Row or the chart payload changes shape
 DASH = "—"
 
 # Sortable columns: key -> header label. Ascending first, as on the price list.
@@ -108,6 +114,9 @@ class Row:
     parts: dict[str, Decimal | None]
     batch_discount: Decimal | None
     strategies: tuple[StrategyCost, ...]
+    # What the replay says about this model alone (prompts past its context window, a
+    # prefix under its minimum cacheable length); the quick form keeps its notes elsewhere.
+    notes: tuple[str, ...] = ()
 
     def value(self, key: str) -> Any:
         """The sort value of a column (None sorts last)."""
@@ -161,7 +170,11 @@ class Row:
         return self.monthly_cost - named
 
 
-def _row(e: ModelEstimate, provider_names: dict[str, str]) -> Row:
+def _row(
+    e: ModelEstimate, provider_names: dict[str, str], shared_notes: tuple[str, ...] | None = None
+) -> Row:
+    """The table row of one estimate. ``shared_notes``: the timeline's own notes, said once
+    above the table; the best strategy's other notes stay with the row (replay rows only)."""
     best = e.best
     parts: dict[str, Decimal | None] = {}
     for key, meters in BREAKDOWN.items():
@@ -182,6 +195,9 @@ def _row(e: ModelEstimate, provider_names: dict[str, str]) -> Row:
         parts=parts,
         batch_discount=-best.batch_savings if best.batch_savings else None,
         strategies=tuple(StrategyCost(s.name, s.label, s.cost) for s in e.strategies),
+        notes=()
+        if shared_notes is None
+        else tuple(dict.fromkeys(n for n in best.notes if n not in shared_notes)),
     )
 
 
@@ -289,6 +305,7 @@ class ChartSet:
     charts: list[Chart] = field(default_factory=list)
     ttl: Chart | None = None
     detail: TtlDetail | None = None
+    context: ConversationDetail | None = None  # the conversation form's chosen model
 
 
 def _labels(rows: Sequence[Row]) -> dict[str, str]:
@@ -453,9 +470,8 @@ def comparison_charts(
 ) -> ChartSet:
     """The page's figures for the filtered rows (cheapest first) and the chosen model.
 
-    Extension point: the conversation chart (a conversation's cost growing quadratically with
-    its turns, with and without caching) belongs here as one more ``Chart`` appended to
-    ``charts`` once its form and selector exist; the template renders whatever is listed.
+    Extension point: a new figure is one more ``Chart`` in ``charts``; the template renders
+    whatever is listed (``conversation_charts`` appends the conversation's growth chart).
     """
     cheapest_rows = sorted(rows, key=lambda r: (r.monthly_cost, r.model))
     top_volume = cheapest_rows[: charts.TOP_VOLUME]
@@ -476,16 +492,9 @@ def comparison_charts(
     return _cached("charts", parts, compute)
 
 
-def _chart_set(
-    workload: QuickWorkload,
-    rows: Sequence[Row],
-    top_volume: Sequence[Row],
-    top_savings: Sequence[Row],
-    chosen: Row | None,
-    pricers: dict[str, _Pricer],
-) -> ChartSet:
+def _cost_bars(rows: Sequence[Row]) -> list[CostBar]:
     labels = _labels(rows)
-    bars = [
+    return [
         CostBar(
             labels[r.model],
             r.monthly_cost,
@@ -494,19 +503,45 @@ def _chart_set(
         )
         for r in rows[: charts.TOP_COST_BARS]
     ]
+
+
+def _monthly_cost_chart(rows: Sequence[Row]) -> Chart:
+    bars = _cost_bars(rows)
+    return Chart(
+        "monthly-cost",
+        "Monthly cost per model",
+        charts.monthly_cost_figure(bars),
+        "Horizontal stacked bars of the monthly cost of the cheapest models, split into "
+        "uncached input, cache reads, cache writes, output and storage; the table has the "
+        "same numbers.",
+        f"The {len(bars)} cheapest models that match, each with its best strategy.",
+        wide=True,
+    )
+
+
+def _savings_chart(rows: Sequence[Row]) -> Chart:
+    models, savings = savings_series(rows[: charts.TOP_SAVINGS])
+    return Chart(
+        "caching-savings",
+        "What caching saves",
+        charts.caching_savings_figure(models, savings),
+        "Grouped bars per model of the monthly cost with no caching and with each caching "
+        "strategy the model offers.",
+        f"The {len(models)} cheapest models: no caching against each strategy they offer.",
+    )
+
+
+def _chart_set(
+    workload: QuickWorkload,
+    rows: Sequence[Row],
+    top_volume: Sequence[Row],
+    top_savings: Sequence[Row],
+    chosen: Row | None,
+    pricers: dict[str, _Pricer],
+) -> ChartSet:
     volumes, volume_lines = volume_series(workload, top_volume, pricers)
-    models, savings = savings_series(top_savings)
     out = [
-        Chart(
-            "monthly-cost",
-            "Monthly cost per model",
-            charts.monthly_cost_figure(bars),
-            "Horizontal stacked bars of the monthly cost of the cheapest models, split into "
-            "uncached input, cache reads, cache writes, output and storage; the table has the "
-            "same numbers.",
-            f"The {len(bars)} cheapest models that match, each with its best strategy.",
-            wide=True,
-        ),
+        _monthly_cost_chart(rows),
         Chart(
             "cost-volume",
             "Cost as volume changes",
@@ -516,14 +551,7 @@ def _chart_set(
             "The five cheapest models from 1% to 1000% of your monthly requests, each with its "
             "best strategy at that volume.",
         ),
-        Chart(
-            "caching-savings",
-            "What caching saves",
-            charts.caching_savings_figure(models, savings),
-            "Grouped bars per model of the monthly cost with no caching and with each caching "
-            "strategy the model offers.",
-            f"The {len(models)} cheapest models: no caching against each strategy they offer.",
-        ),
+        _savings_chart(top_savings),
     ]
     pricer = pricers.get(chosen.model) if chosen else None
     if chosen is None or pricer is None:
@@ -540,3 +568,333 @@ def _chart_set(
         "prefix varies, everything else as in the form.",
     )
     return ChartSet(out, ttl, ttl_detail(workload, chosen, pricer, evens))
+
+
+# --------------------------------------------------------------------------- conversations
+
+CONTEXT_LABELS = {
+    "none": "None (refuse at the limit)",
+    "sliding": "Sliding window",
+    "hysteresis": "Hysteresis",
+    "compaction": "Compaction",
+}
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """A replayed workload's table and what its timeline says (conversation or import)."""
+
+    rows: list[Row]
+    requests: int
+    notes: tuple[str, ...] = ()
+    streams: int = 0
+    start: datetime | None = None  # imported logs: the first and last request
+    end: datetime | None = None
+
+    @property
+    def requests_display(self) -> str:
+        return f"{self.requests:,}"
+
+    @property
+    def streams_display(self) -> str:
+        return f"{self.streams:,}"
+
+
+def conversation_rows(
+    params: ConversationWorkload, *, seed: int, generation: str, when: datetime | None = None
+) -> ReplayResult:
+    """Every priced model's best monthly bill for the conversation form, cheapest first."""
+
+    def compute() -> ReplayResult:
+        timeline, estimates, _ = estimate_conversation(
+            params, when=when or timezone.now(), seed=seed
+        )
+        names = dict(Provider.objects.values_list("slug", "name"))
+        rows = [_row(e, names, timeline.notes) for e in estimates]
+        return ReplayResult(rows, timeline.n, timeline.notes, timeline.streams)
+
+    return _cached("conversation-rows", (generation, params, seed), compute)
+
+
+@dataclass(frozen=True)
+class ContextCost:
+    """One model's month under one context strategy, everything else as in the form."""
+
+    strategy: str
+    label: str
+    current: bool
+    best_label: str = ""
+    cost: Decimal | None = None
+    uncached: Decimal | None = None
+    requests: int = 0
+    notes: tuple[str, ...] = ()
+    error: str = ""  # why this strategy cannot run with the form's parameters
+
+    @property
+    def cost_display(self) -> str:
+        return usd(self.cost)
+
+    @property
+    def requests_display(self) -> str:
+        return f"{self.requests:,}"
+
+    @property
+    def uncached_display(self) -> str:
+        return usd(self.uncached)
+
+    @property
+    def saving_display(self) -> str:
+        if self.cost is None or self.uncached is None:
+            return DASH
+        return usd(self.uncached - self.cost)
+
+
+@dataclass(frozen=True)
+class ConversationDetail:
+    """What the page says about the chosen model under the conversation form."""
+
+    model: str
+    name: str
+    choices: tuple[ContextCost, ...]
+    turns: int  # turns of one conversation actually sent
+    one_uncached: str  # one conversation, all its turns, no caching
+    one_cached: str  # ... with ``cached_label``
+    cached_label: str
+    last_prompt: str  # tokens, with thousands separators
+    window: str
+
+
+def context_costs(
+    params: ConversationWorkload, candidate: Candidate, when: datetime, seed: int
+) -> tuple[ContextCost, ...]:
+    """The chosen model's month under each context strategy: same conversations, same times.
+
+    The timeline draws every turn's gap whatever the strategy, so with one seed the four
+    months differ only in what happens at the window limit.
+    """
+    out = []
+    for strategy in CONTEXT_STRATEGIES:
+        label, current = CONTEXT_LABELS[strategy], strategy == params.context_strategy
+        try:
+            timeline, estimates = estimate_workload(
+                replace(params, context_strategy=strategy), [candidate], when, seed=seed
+            )
+        except WorkloadError as exc:  # compaction: the summary may not fit the window
+            out.append(ContextCost(strategy, label, current, error=str(exc).split(": ", 1)[-1]))
+            continue
+        if not estimates:
+            out.append(ContextCost(strategy, label, current, error="no price for this model"))
+            continue
+        best = estimates[0].best
+        plain = next((s for s in estimates[0].strategies if s.name == "none"), None)
+        out.append(
+            ContextCost(
+                strategy,
+                label,
+                current,
+                charts.strategy_short_label(best.name),
+                best.cost,
+                plain.cost if plain else None,
+                timeline.n,
+                timeline.notes,
+            )
+        )
+    return tuple(out)
+
+
+def _best_caching(row: Row) -> str:
+    """The row's cheapest caching strategy for the month ("none" when it offers none)."""
+    caching = [s for s in row.strategies if s.name != "none"]
+    return min(caching, key=lambda s: (s.cost, s.name)).name if caching else "none"
+
+
+def _growth(
+    params: ConversationWorkload, candidate: Candidate, chosen: Row, when: datetime, seed: int
+) -> tuple[Chart, ConversationDetail]:
+    growth = growth_series(
+        params, candidate.sheet, candidate.policy, when, strategy=_best_caching(chosen), seed=seed
+    )
+    caching = growth.strategy != "none"
+    label = charts.strategy_short_label(growth.strategy)
+    figure = charts.growth_figure(
+        growth.turns,
+        growth.cumulative_uncached,
+        growth.cumulative_cached if caching else None,
+        cached_name=growth.strategy,
+        prompt_tokens=growth.prompt_tokens,
+    )
+    with_caching = f"; with {label}, the cached prefix is read at a fraction" if caching else ""
+    chart = Chart(
+        "conversation-growth",
+        f"One conversation's cost by turn on {chosen.name}",
+        figure,
+        f"Lines of the cumulative cost of one conversation on {chosen.name}, turn by turn, "
+        f"without caching{' and with ' + label if caching else ''}; a dotted line shows the "
+        "prompt size on the right axis.",
+        "Every turn sends the whole history again, so without caching the cost grows "
+        f"quadratically with the turns{with_caching}. One conversation on its own: its system "
+        "prefix is not warmed by the others, unlike in the monthly table.",
+    )
+    detail = ConversationDetail(
+        model=chosen.model,
+        name=chosen.name,
+        choices=context_costs(params, candidate, when, seed),
+        turns=len(growth.turns),
+        one_uncached=usd(growth.cumulative_uncached[-1] if growth.turns else None),
+        one_cached=usd(growth.cumulative_cached[-1] if growth.turns and caching else None),
+        cached_label=label if caching else "",
+        last_prompt=f"{growth.prompt_tokens[-1] if growth.prompt_tokens else 0:,}",
+        window=f"{params.context_window:,}",
+    )
+    return chart, detail
+
+
+def conversation_charts(
+    params: ConversationWorkload,
+    rows: Sequence[Row],
+    *,
+    seed: int,
+    chosen: Row | None,
+    generation: str,
+    when: datetime | None = None,
+) -> ChartSet:
+    """The conversation form's figures: the general ones, then the chosen model's growth."""
+    cheapest_rows = sorted(rows, key=lambda r: (r.monthly_cost, r.model))
+    parts = (
+        generation,
+        params,
+        seed,
+        tuple(r.model for r in cheapest_rows[: charts.TOP_COST_BARS]),
+        chosen.model if chosen else "",
+    )
+
+    def compute() -> ChartSet:
+        out = [_monthly_cost_chart(cheapest_rows), _savings_chart(cheapest_rows)]
+        if chosen is None:
+            return ChartSet(out)
+        at = when or timezone.now()
+        found, _ = candidates([chosen.model], at)
+        if not found:
+            return ChartSet(out)
+        chart, detail = _growth(params, found[0], chosen, at, seed)
+        return ChartSet([*out, chart], context=detail)
+
+    return _cached("conversation-charts", parts, compute)
+
+
+# --------------------------------------------------------------------------- imported logs
+
+
+@dataclass(frozen=True)
+class LoggedModel:
+    provider: str
+    model: str
+    requests: int
+    cost: Decimal
+
+    @property
+    def cost_display(self) -> str:
+        return usd(self.cost)
+
+    @property
+    def requests_display(self) -> str:
+        return f"{self.requests:,}"
+
+
+@dataclass(frozen=True)
+class LogsCost:
+    """What an import's summary says the logs cost, at the prices in effect at each request."""
+
+    total: Decimal
+    models: tuple[LoggedModel, ...]
+    unpriced_records: int = 0
+
+    @property
+    def total_display(self) -> str:
+        return usd(self.total)
+
+    @property
+    def slugs(self) -> frozenset[str]:
+        return frozenset(m.model for m in self.models)
+
+
+def latest_import(workload: Workload) -> ImportJob | None:
+    """The workload's last finished import: its summary prices every row of the workload."""
+    return (
+        ImportJob.objects.filter(workload=workload, status=JobStatus.DONE)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+
+
+def logs_cost(summary: dict[str, Any] | None) -> LogsCost:
+    summary = summary or {}
+    models = tuple(
+        LoggedModel(
+            str(m.get("provider", "")),
+            str(m.get("model", "")),
+            int(m.get("requests") or 0),
+            Decimal(str(m.get("cost_usd") or 0)),
+        )
+        for m in summary.get("by_model") or ()
+    )
+    unpriced = int((summary.get("unpriced") or {}).get("records") or 0)
+    return LogsCost(Decimal(str(summary.get("total_cost_usd") or 0)), models, unpriced)
+
+
+def imported_rows(
+    workload: Workload, *, job_id: int, generation: str, when: datetime | None = None
+) -> ReplayResult:
+    """The imported traffic replayed on every priced model at today's prices.
+
+    Cached per workload, catalog generation and last import: a new import changes the rows.
+    """
+
+    def compute() -> ReplayResult:
+        timeline, estimates, _ = estimate_imported(workload, when=when or timezone.now())
+        names = dict(Provider.objects.values_list("slug", "name"))
+        rows = [_row(e, names, timeline.notes) for e in estimates] if timeline.n else []
+        start = end = None
+        if timeline.n:
+            start = datetime.fromtimestamp(timeline.origin, tz=UTC)
+            end = datetime.fromtimestamp(timeline.origin + float(timeline.t.max()), tz=UTC)
+        return ReplayResult(rows, timeline.n, timeline.notes, timeline.streams, start, end)
+
+    return _cached("imported-rows", (generation, workload.pk, job_id), compute)
+
+
+@dataclass(frozen=True)
+class Versus:
+    """An alternative's cost against what the logs cost."""
+
+    amount: str  # the difference, unsigned
+    percent: str  # of the logs' cost; "" when the logs cost nothing
+    cheaper: bool
+    same: bool
+
+
+def versus(logged: Decimal, other: Decimal) -> Versus:
+    difference = logged - other
+    share = percent(abs(difference) / logged) if logged > 0 else ""
+    return Versus(usd(abs(difference)), share, difference > 0, difference == 0)
+
+
+def imported_chart(logs: LogsCost, rows: Sequence[Row]) -> Chart:
+    """Your cost at the prices of the day against the cheapest models for the same traffic."""
+    cheapest_rows = sorted(rows, key=lambda r: (r.monthly_cost, r.model))
+    labels = _labels(cheapest_rows)
+    bars = [
+        CostBar(labels[r.model], r.monthly_cost, {}, r.strategy_label)
+        for r in cheapest_rows[: charts.TOP_ALTERNATIVES]
+    ]
+    yours = CostBar("Your logs (prices of their day)", logs.total, {}, "as logged")
+    return Chart(
+        "your-cost",
+        "Your cost vs the cheapest alternatives",
+        charts.your_cost_figure(yours, bars),
+        "Horizontal bars: what your logs cost, then the cheapest models for the same traffic; "
+        "the table has the same numbers.",
+        f"Your logs against the {len(bars)} cheapest models that match, each with its best "
+        "caching strategy, at today's prices. Green: cheaper than your logs; red: dearer.",
+        wide=True,
+    )

@@ -1,7 +1,10 @@
-"""The comparison page: a quick workload priced on every model, with filters, sort and charts.
+"""The comparison pages: a workload priced on every model, with filters, sort and charts.
 
-All state lives in GET parameters, so every view of the page is a bookmarkable URL. htmx
-requests get only the ``#results`` fragment; without JavaScript the form submits normally.
+``/compare/`` takes the quick form (the default) or the conversation form
+(``form=conversation``); ``/compare/workload/<code>/`` replays an imported workload on every
+model. All state lives in GET parameters, so every view of a page is a bookmarkable URL.
+htmx requests get only the ``#results`` fragment; without JavaScript the form submits
+normally.
 """
 
 from __future__ import annotations
@@ -10,27 +13,41 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from typing import Any
+from uuid import UUID
 
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from apps.catalog.selectors import providers_with_models
+from apps.usage.selectors import get_workload_for_user
 
+from .charts import human_gap
 from .forms import DEFAULTS, quick_workload
-from .quick import QuickWorkload, WorkloadError
+from .quick import MAX_TOKENS, QuickWorkload, WorkloadError
 from .selectors import (
     SORT_LABELS,
+    ChartSet,
     Filters,
+    Row,
     catalog_generation,
     comparison_charts,
     comparison_rows,
+    conversation_charts,
+    conversation_rows,
     filter_rows,
+    imported_chart,
+    imported_rows,
+    latest_import,
+    logs_cost,
     parse_sort,
     sort_rows,
+    versus,
 )
+from .timeline import ARRIVALS, CONTEXT_STRATEGIES, MAX_TURNS, ConversationWorkload
 
 WORKLOAD_FIELDS = (
     "requests_per_month",
@@ -40,16 +57,64 @@ WORKLOAD_FIELDS = (
     "mean_gap_seconds",
     "arrival",
 )
-# Every form field; batch_percent is a percentage, which quick_workload takes as a fraction.
-FIELDS = (
-    *WORKLOAD_FIELDS,
-    "batch_percent",
-    "provider",
-    "min_context",
-    "min_output",
-    "max_cost",
-    "model",
-)
+FILTER_FIELDS = ("provider", "min_context", "min_output", "max_cost")
+# Every quick form field; batch_percent is a percentage, which quick_workload takes as a fraction.
+FIELDS = (*WORKLOAD_FIELDS, "batch_percent", *FILTER_FIELDS, "model")
+
+# The conversation form: GET names and defaults (a coding agent: tool loops of a few seconds,
+# a person thinking for a minute and a half, work resumed after two hours).
+CONVERSATION_DEFAULTS = {
+    "conversations": "1000",
+    "turns": "30",
+    "system_tokens": "8000",
+    "user_tokens": "300",
+    "tool_tokens": "1500",
+    "turn_output_tokens": "500",
+    "gap1_percent": "60",
+    "gap1_seconds": "5",
+    "gap2_percent": "35",
+    "gap2_seconds": "90",
+    "gap3_percent": "5",
+    "gap3_seconds": "7200",
+    "arrival": "poisson",
+    "context_window": "200000",
+    "context_strategy": "compaction",
+    "trim_high_percent": "90",
+    "trim_low_percent": "50",
+    "summary_tokens": "2000",
+    "seed": "0",
+}
+CONVERSATION_FIELDS = (*CONVERSATION_DEFAULTS, *FILTER_FIELDS, "model")
+# A month of 1M requests replays in about 3 s on two cores (docs/cache-replay.md); the page
+# stops there so no request ties a worker up for long. The replay itself takes up to 5M.
+PAGE_MAX_REQUESTS = 1_000_000
+MAX_GAP_SECONDS = 30 * 86_400
+GAP_RANGE = f"must be more than 0 and at most {MAX_GAP_SECONDS:,} (30 days)"
+HUNDRED = Decimal(100)
+MAX_SEED = 2**32 - 1
+# Whole-number fields: GET name -> (ConversationWorkload field, minimum, maximum).
+WHOLE_FIELDS = {
+    "conversations": ("conversations_per_month", 0, PAGE_MAX_REQUESTS),
+    "turns": ("turns_per_conversation", 1, MAX_TURNS),
+    "system_tokens": ("system_tokens", 0, MAX_TOKENS),
+    "user_tokens": ("user_tokens_per_turn", 0, MAX_TOKENS),
+    "tool_tokens": ("tool_tokens_per_turn", 0, MAX_TOKENS),
+    "turn_output_tokens": ("output_tokens_per_turn", 0, MAX_TOKENS),
+    "context_window": ("context_window", 1, MAX_TOKENS),
+    "summary_tokens": ("summary_tokens", 0, MAX_TOKENS),
+    "seed": ("", 0, MAX_SEED),
+}
+# The three components of the gap mixture: (GET prefix, what the gap is).
+GAPS = (("gap1", "Tool loops"), ("gap2", "A person thinking"), ("gap3", "Work resumed"))
+# ConversationWorkload's error fields, in the form's names.
+WORKLOAD_TO_FORM = {
+    **{target: name for name, (target, _, _) in WHOLE_FIELDS.items() if target},
+    "gaps": "gap1_percent",
+    "trim_high": "trim_high_percent",
+    "trim_low": "trim_low_percent",
+    "body": "conversations",
+}
+
 TITLES = {
     "requests_per_month": "Requests per month",
     "input_tokens": "Input tokens per request",
@@ -58,6 +123,20 @@ TITLES = {
     "mean_gap_seconds": "Mean gap",
     "arrival": "Arrivals",
     "batch_percent": "Batch share",
+    "conversations": "Conversations per month",
+    "turns": "Turns per conversation",
+    "system_tokens": "System + tools prefix",
+    "user_tokens": "User tokens per turn",
+    "tool_tokens": "Tool-result tokens per turn",
+    "turn_output_tokens": "Output tokens per turn",
+    **{f"{p}_percent": f"{label} share" for p, label in GAPS},
+    **{f"{p}_seconds": f"{label} mean gap" for p, label in GAPS},
+    "context_window": "Context window",
+    "context_strategy": "At the window limit",
+    "trim_high_percent": "Hysteresis high mark",
+    "trim_low_percent": "Hysteresis low mark",
+    "summary_tokens": "Compaction summary",
+    "seed": "Seed",
     "min_context": "Min context window",
     "min_output": "Min max output",
     "max_cost": "Max monthly cost",
@@ -74,6 +153,7 @@ LABELS = {
 }
 MAX_PROVIDERS = 50
 GAP_PRESETS = (("10", "10 s"), ("60", "1 min"), ("600", "10 min"), ("3600", "1 h"))
+FORMS = (("quick", "Quick estimate"), ("conversation", "Conversations"))
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -91,6 +171,15 @@ class CompareForm:
     filters: Filters = field(default_factory=Filters)
     sort: tuple[str, bool] = ("monthly_cost", False)
     model: str = ""
+    kind: str = "quick"
+    names: tuple[str, ...] = FIELDS
+    conversation: ConversationWorkload | None = None
+    seed: int = 0
+
+    @property
+    def ready(self) -> bool:
+        """A workload parsed without error: there is something to price."""
+        return self.workload is not None or self.conversation is not None
 
     @property
     def error_list(self) -> list[dict[str, str]]:
@@ -101,7 +190,8 @@ class CompareForm:
     @property
     def fields(self) -> dict[str, dict[str, str]]:
         return {
-            n: {"value": self.values.get(n, ""), "error": self.errors.get(n, "")} for n in FIELDS
+            n: {"value": self.values.get(n, ""), "error": self.errors.get(n, "")}
+            for n in self.names
         }
 
 
@@ -140,13 +230,28 @@ def _optional_decimal(raw: str, name: str, errors: dict[str, str]) -> Decimal | 
     return value
 
 
+def _parse_filters(params: QueryDict, form: CompareForm) -> None:
+    """Filters, sort and chosen model: the same on every comparison page."""
+    for name in ("min_context", "min_output", "max_cost", "model"):
+        form.values[name] = params.get(name, "")
+    form.filters = Filters(
+        providers=tuple(form.providers),
+        min_context=_optional_int(params, "min_context", form.errors),
+        min_output=_optional_int(params, "min_output", form.errors),
+        max_cost=_optional_decimal(form.values["max_cost"], "max_cost", form.errors),
+    )
+    form.sort = parse_sort(params.get("sort"))
+    form.model = form.values["model"].strip().lower()
+
+
+def _providers_param(params: QueryDict) -> list[str]:
+    return [p.strip() for p in params.getlist("provider") if p.strip()][:MAX_PROVIDERS]
+
+
 def parse_compare(params: QueryDict) -> CompareForm:
     values = {n: params.get(n, str(DEFAULTS[n])) for n in WORKLOAD_FIELDS}
     values["batch_percent"] = params.get("batch_percent", "0")
-    for name in ("min_context", "min_output", "max_cost", "model"):
-        values[name] = params.get(name, "")
-    providers = [p.strip() for p in params.getlist("provider") if p.strip()][:MAX_PROVIDERS]
-    form = CompareForm(values=values, providers=providers)
+    form = CompareForm(values=values, providers=_providers_param(params))
 
     # A field present but empty is a mistake, not a request for the default.
     data: dict[str, Any] = {n: params[n] for n in WORKLOAD_FIELDS if n in params}
@@ -164,25 +269,150 @@ def parse_compare(params: QueryDict) -> CompareForm:
         except WorkloadError as exc:
             name, message = _message(exc)
             form.errors[name] = message
-
-    form.filters = Filters(
-        providers=tuple(providers),
-        min_context=_optional_int(params, "min_context", form.errors),
-        min_output=_optional_int(params, "min_output", form.errors),
-        max_cost=_optional_decimal(values["max_cost"], "max_cost", form.errors),
-    )
-    form.sort = parse_sort(params.get("sort"))
-    form.model = values["model"].strip().lower()
+    _parse_filters(params, form)
     return form
 
 
-def _sort_headers(key: str, descending: bool) -> dict[str, dict[str, str]]:
+# --------------------------------------------------------------------------- conversation form
+
+
+def _finite(raw: str) -> Decimal | None:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _whole(raw: str, low: int, high: int) -> tuple[int | None, str]:
+    """(value, "") or (None, what is wrong) for a whole number between low and high."""
+    value = _finite(raw)
+    if value is None or value != value.to_integral_value():
+        return None, "must be a whole number"
+    if value < low:
+        return None, "must be 0 or more" if low == 0 else f"must be at least {low:,}"
+    if value > high:
+        return None, f"must be at most {high:,}"
+    return int(value), ""
+
+
+def _between(
+    raw: str, high: Decimal, message: str, *, zero: bool = False
+) -> tuple[Decimal | None, str]:
+    """(value, "") for a number above 0 (or from 0 with ``zero``) up to ``high``."""
+    value = _finite(raw)
+    if value is None:
+        return None, "must be a number"
+    if value > high or value < 0 or (value == 0 and not zero):
+        return None, message
+    return value, ""
+
+
+def _conversation_data(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    """ConversationWorkload.from_mapping's input, with every field checked in the form's terms.
+
+    The page checks ranges itself (and caps the month at PAGE_MAX_REQUESTS), so that an
+    absurd value is named where it was typed, never a 500 deeper down (a gap of 1e308
+    seconds would overflow the timeline's clock).
+    """
+    data: dict[str, Any] = {}
+    for name, raw in values.items():
+        if not raw.strip():
+            errors[name] = "enter a value"
+    for name, (target, low, high) in WHOLE_FIELDS.items():
+        if name in errors:
+            continue
+        value, message = _whole(values[name], low, high)
+        if message:
+            errors[name] = message
+        else:
+            data[target or name] = value
+    gaps = []
+    for prefix, _ in GAPS:
+        share_name, mean_name = f"{prefix}_percent", f"{prefix}_seconds"
+        share, message = _between(
+            values[share_name], HUNDRED, "must be between 0 and 100", zero=True
+        )
+        if message and share_name not in errors:
+            errors[share_name] = message
+        mean, message = _between(values[mean_name], Decimal(MAX_GAP_SECONDS), GAP_RANGE)
+        if message and mean_name not in errors:
+            errors[mean_name] = message
+        if share and mean:  # a component with no share is left out of the mixture
+            gaps.append([str(share), str(mean)])
+    shares_ok = not any(f"{p}_percent" in errors for p, _ in GAPS)
+    if shares_ok and not gaps:
+        errors["gap1_percent"] = "the three shares must add up to more than 0"
+    data["gaps"] = gaps
+    below = "must be more than 0 and below the high mark"
+    high, message = _between(
+        values["trim_high_percent"], HUNDRED, "must be more than 0 and at most 100"
+    )
+    if message and "trim_high_percent" not in errors:
+        errors["trim_high_percent"] = message
+    low, message = _between(values["trim_low_percent"], HUNDRED, below)
+    if low is not None and high is not None and low >= high:
+        low, message = None, below
+    if message and "trim_low_percent" not in errors:
+        errors["trim_low_percent"] = message
+    if high is not None and low is not None:
+        data["trim_high"], data["trim_low"] = float(high / 100), float(low / 100)
+    for name, choices in (("arrival", ARRIVALS), ("context_strategy", CONTEXT_STRATEGIES)):
+        if values[name] not in choices and name not in errors:
+            errors[name] = f"must be one of {', '.join(choices)}"
+        data[name] = values[name]
+    conversations, turns = data.get("conversations_per_month"), data.get("turns_per_conversation")
+    if (
+        conversations is not None
+        and turns is not None
+        and conversations * turns > PAGE_MAX_REQUESTS
+    ):
+        errors["conversations"] = (
+            f"times turns per conversation must be at most {PAGE_MAX_REQUESTS:,} requests on this page"
+        )
+    return data
+
+
+def parse_conversation(params: QueryDict) -> CompareForm:
+    values = {n: params.get(n, default).strip() for n, default in CONVERSATION_DEFAULTS.items()}
+    form = CompareForm(
+        values=values,
+        providers=_providers_param(params),
+        kind="conversation",
+        names=CONVERSATION_FIELDS,
+    )
+    data = _conversation_data(values, form.errors)
+    if not form.errors:
+        try:
+            form.conversation = ConversationWorkload.from_mapping(data)
+            form.seed = data["seed"]
+        except WorkloadError as exc:
+            name = WORKLOAD_TO_FORM.get(exc.field, exc.field)
+            form.errors[name] = str(exc).split(": ", 1)[-1].replace(" x ", " × ")
+    _parse_filters(params, form)
+    return form
+
+
+def _gap_hints(form: CompareForm) -> dict[str, str]:
+    """Each mean gap as people say it ("2 h"), next to its seconds."""
+    hints = {}
+    for prefix, _ in GAPS:
+        value = _finite(form.values.get(f"{prefix}_seconds", ""))
+        ok = value is not None and 0 < value <= MAX_GAP_SECONDS
+        hints[prefix] = f"= {human_gap(float(value))}" if ok and value is not None else ""
+    return hints
+
+
+# --------------------------------------------------------------------------- shared rendering
+
+
+def _sort_headers(key: str, descending: bool, *, cost_label: str = "") -> dict[str, dict[str, str]]:
     """Per column: the sort value its link asks for, its aria-sort state and arrow."""
     headers = {}
     for column, label in SORT_LABELS.items():
         active = column == key
         headers[column] = {
-            "label": label,
+            "label": cost_label if column == "monthly_cost" and cost_label else label,
             "numeric": column not in ("provider", "model", "strategy"),
             # First click sorts ascending (cheapest first); a second click flips it.
             "next": f"-{column}" if active and not descending else column,
@@ -199,42 +429,118 @@ def _providers(chosen: list[str]) -> list[dict[str, Any]]:
     ]
 
 
+def _base_context(request: HtmxHttpRequest, form: CompareForm, cost_label: str = "") -> dict:
+    # The provider boxes show even when the workload is invalid, so no filter is lost.
+    return {
+        "form": form,
+        "providers": _providers(form.providers),
+        "headers": _sort_headers(*form.sort, cost_label=cost_label),
+        "sort": ("-" if form.sort[1] else "") + form.sort[0],
+        # the fragment refreshes what lives outside it (errors, tabs) out of band
+        "fragment": bool(request.htmx) and not request.htmx.history_restore_request,
+    }
+
+
+def _table(form: CompareForm, every: list[Row]) -> dict[str, Any]:
+    """The table's rows after filters and sort, the cheapest and the chosen model."""
+    rows = sort_rows(filter_rows(every, form.filters), *form.sort)
+    by_slug = {r.model: r for r in every}
+    if form.model and form.model not in by_slug:
+        form.errors["model"] = "no priced model has this id"
+    cheapest = min(rows, key=lambda r: (r.monthly_cost, r.model)) if rows else None
+    return {
+        "every": every,
+        "rows": rows,
+        "cheapest": cheapest,
+        "chosen": by_slug.get(form.model) or cheapest,
+        "model_options": sorted(every, key=lambda r: (r.provider_name, r.name)),
+    }
+
+
+def _respond(
+    request: HtmxHttpRequest, template: str, context: dict[str, Any], form: CompareForm
+) -> HttpResponse:
+    context["fields"] = form.fields  # after the model check, which may add an error
+    status = HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK
+    # A history-restore request wants the whole page back, not the fragment.
+    if context["fragment"]:
+        template += "#results"
+    return render(request, template, context, status=status)
+
+
+def _carried(params: QueryDict, kind: str) -> list[tuple[str, str]]:
+    """The other form's parameters, kept as hidden inputs so switching back loses nothing."""
+    other = CONVERSATION_DEFAULTS if kind == "quick" else (*WORKLOAD_FIELDS, "batch_percent")
+    return [(n, params[n]) for n in other if n in params and n != "arrival"]
+
+
+# --------------------------------------------------------------------------- views
+
+
 @require_http_methods(["GET", "HEAD"])
 @vary_on_headers("HX-Request")
 def page(request: HtmxHttpRequest) -> HttpResponse:
-    form = parse_compare(request.GET)
-    # The provider boxes show even when the workload is invalid, so no filter is lost.
-    context: dict[str, Any] = {
-        "form": form,
-        "providers": _providers(form.providers),
-        "headers": _sort_headers(*form.sort),
-        "sort": ("-" if form.sort[1] else "") + form.sort[0],
-        "gap_presets": GAP_PRESETS,
-    }
-    if form.workload is not None:
+    kind = "conversation" if request.GET.get("form") == "conversation" else "quick"
+    form = parse_conversation(request.GET) if kind == "conversation" else parse_compare(request.GET)
+    context = _base_context(request, form)
+    context.update(
+        kind=kind,
+        forms=FORMS,
+        carried=_carried(request.GET, kind),
+        gap_presets=GAP_PRESETS,
+        gaps=GAPS,
+        gap_hints=_gap_hints(form),
+    )
+    if form.ready:
         generation = catalog_generation()
-        every = comparison_rows(form.workload, generation=generation)
-        rows = sort_rows(filter_rows(every, form.filters), *form.sort)
-        by_slug = {r.model: r for r in every}
-        if form.model and form.model not in by_slug:
-            form.errors["model"] = "no priced model has this id"
-        cheapest = min(rows, key=lambda r: (r.monthly_cost, r.model)) if rows else None
-        chosen = by_slug.get(form.model) or cheapest
-        context.update(
-            every=every,
-            rows=rows,
-            cheapest=cheapest,
-            chosen=chosen,
-            model_options=sorted(every, key=lambda r: (r.provider_name, r.name)),
-        )
+        if form.conversation is not None:
+            replay = conversation_rows(form.conversation, seed=form.seed, generation=generation)
+            context.update(replay=replay, shape=_shape(form.conversation))
+            context.update(_table(form, replay.rows))
+        elif form.workload is not None:
+            context.update(_table(form, comparison_rows(form.workload, generation=generation)))
         if not form.errors:
-            context["chart_set"] = comparison_charts(
-                form.workload, rows, chosen=chosen, generation=generation
-            )
-    context["fields"] = form.fields  # after the model check, which may add an error
-    status = HTTPStatus.BAD_REQUEST if form.errors else HTTPStatus.OK
-    template = "compare/page.html"
-    # A history-restore request wants the whole page back, not the fragment.
-    if request.htmx and not request.htmx.history_restore_request:
-        template += "#results"
-    return render(request, template, context, status=status)
+            context["chart_set"] = _charts(form, context, generation)
+    return _respond(request, "compare/page.html", context, form)
+
+
+def _shape(params: ConversationWorkload) -> str:
+    """The month's shape in words, e.g. "1,000 conversations of up to 30 turns"."""
+    c, t = params.conversations_per_month, params.turns_per_conversation
+    return f"{c:,} conversation{'' if c == 1 else 's'} of up to {t:,} turn{'' if t == 1 else 's'}"
+
+
+def _charts(form: CompareForm, context: dict[str, Any], generation: str) -> ChartSet:
+    rows, chosen = context["rows"], context["chosen"]
+    if form.conversation is not None:
+        return conversation_charts(
+            form.conversation, rows, seed=form.seed, chosen=chosen, generation=generation
+        )
+    assert form.workload is not None
+    return comparison_charts(form.workload, rows, chosen=chosen, generation=generation)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+@vary_on_headers("HX-Request")
+def workload(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
+    """An imported workload: what the logs cost then, and the same traffic on every model now."""
+    found = get_workload_for_user(code=code, user=request.user)
+    if found is None:
+        raise Http404("No such workload")
+    form = CompareForm(values={}, providers=_providers_param(request.GET), names=FILTER_FIELDS)
+    _parse_filters(request.GET, form)
+    form.model = ""  # this page has no chosen model
+    context = _base_context(request, form, cost_label="Cost")
+    context["workload"] = found
+    job = latest_import(found)
+    if job is not None:
+        replay = imported_rows(found, job_id=job.pk, generation=catalog_generation())
+        logs = logs_cost(job.summary)
+        context.update(_table(form, replay.rows), job=job, replay=replay, logs=logs)
+        context["own_models"] = logs.slugs
+        if context["cheapest"] is not None:
+            context["versus"] = versus(logs.total, context["cheapest"].monthly_cost)
+        if not form.errors and replay.rows:
+            context["chart_set"] = ChartSet([imported_chart(logs, context["rows"])])
+    return _respond(request, "compare/workload.html", context, form)
