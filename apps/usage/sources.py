@@ -29,11 +29,15 @@ Corrupt or truncated containers raise ``SourceError`` naming the source; lines a
 yielded stay valid.
 
 A file on disk that is not an archive (plain, or only compressed: ``x.jsonl.gz``) is opened
-on demand: its ``Source`` can be read any number of times, even after the iterator has
-finished (``list(iter_sources(...))`` works). A member of an archive is one stream: it is
-read once, before the iterator advances (the usual
-``for source in iter_sources(...): parse(source.open_lines())`` loop); reading it later
-raises a clear ``SourceError``.
+once while the iterator is on it: the compression sniff reads its first few bytes (the
+magic), then ``head()`` and ``open_lines()`` use that same handle (a plain file is rewound,
+a compressed one replays the decompressed head), so the usual loop costs one ``open`` per
+file. Its ``Source`` can still be read any number of times, even after the iterator has
+finished (``list(iter_sources(...))`` works): once the iterator has moved on, or after the
+first ``open_lines()``, it is reopened on demand, and no descriptor is held per yielded
+source. A member of an archive is one stream: it is read once, before the iterator
+advances (the usual ``for source in iter_sources(...): parse(source.open_lines())`` loop);
+reading it later raises a clear ``SourceError``.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from apps.usage.formats.base import MAX_LINE_BYTES
 
@@ -147,7 +151,7 @@ class _Counting(io.RawIOBase):
 
     def __init__(self, raw: IO[bytes]) -> None:
         self._raw = raw
-        self._read = _read_some(raw)
+        self._readinto = _readinto_some(raw)
         self.count = 0
 
     def readable(self) -> bool:
@@ -159,9 +163,7 @@ class _Counting(io.RawIOBase):
         super().close()
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self._read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
+        n = self._readinto(buffer)
         self.count += n
         return n
 
@@ -174,13 +176,19 @@ class _Guarded(io.RawIOBase):
     """
 
     def __init__(
-        self, inner: IO[bytes], compressed: Callable[[], int], name: str, budget: _Budget
+        self,
+        inner: IO[bytes],
+        compressed: Callable[[], int],
+        name: str,
+        budget: _Budget,
+        below: IO[bytes] | None = None,
     ) -> None:
         self._inner = inner
         self._read = _read_some(inner)
         self._compressed = compressed
         self._name = name
         self._budget = budget
+        self._below = below  # the decompressor's input: closed with it, down to the file
         self.produced = 0
 
     def readable(self) -> bool:
@@ -188,7 +196,11 @@ class _Guarded(io.RawIOBase):
 
     def close(self) -> None:
         if not self.closed:
-            self._inner.close()  # a GzipFile does not close its input itself
+            try:
+                self._inner.close()
+            finally:
+                if self._below is not None:  # a GzipFile does not close its input itself
+                    self._below.close()
         super().close()
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
@@ -228,7 +240,7 @@ class _Prefixed(io.RawIOBase):
     def __init__(self, prefix: bytes, rest: IO[bytes]) -> None:
         self._prefix = memoryview(prefix)
         self._rest = rest
-        self._read = _read_some(rest)
+        self._readinto = _readinto_some(rest)
 
     def readable(self) -> bool:
         return True
@@ -244,10 +256,24 @@ class _Prefixed(io.RawIOBase):
             buffer[:n] = self._prefix[:n]
             self._prefix = self._prefix[n:]
             return n
-        data = self._read(len(buffer))
+        return self._readinto(buffer)  # the rest goes straight into the caller's buffer
+
+
+def _readinto_some(stream: IO[bytes]) -> Callable[[Any], int]:
+    """``readinto1`` where there is one (one step, straight into the caller's buffer, like
+    ``_read_some`` without the intermediate bytes object), else ``read1``/``read`` + copy."""
+    readinto1 = getattr(stream, "readinto1", None)
+    if readinto1 is not None:
+        return readinto1
+    read = _read_some(stream)
+
+    def readinto(buffer) -> int:
+        data = read(len(buffer))
         n = len(data)
         buffer[:n] = data
         return n
+
+    return readinto
 
 
 def _buffered(raw: io.RawIOBase) -> io.BufferedReader:
@@ -285,7 +311,17 @@ _CORRUPT = (
 class Source:
     """One log file of an upload, read as a stream of lines."""
 
-    __slots__ = ("_expired", "_head", "_limits", "_opener", "_stream", "_used", "name", "size")
+    __slots__ = (
+        "_expired",
+        "_head",
+        "_limits",
+        "_opener",
+        "_rewind",
+        "_stream",
+        "_used",
+        "name",
+        "size",
+    )
 
     def __init__(
         self,
@@ -295,14 +331,17 @@ class Source:
         *,
         stream: IO[bytes] | None = None,
         opener: Callable[[], IO[bytes]] | None = None,
+        rewind: bool = False,
     ) -> None:
         self.name = name  # display name, e.g. "projects.zip!projects/x/y.jsonl"
         self.size = size  # uncompressed size when the container says so, else None
         self._limits = limits
-        # A file on disk (plain or only compressed) is opened on demand, may be read any
-        # number of times and outlives the iterator; an archive member is one stream.
+        # An archive member is one stream (``stream`` only). A file on disk has an opener
+        # (reopened on demand, any number of times, after the iterator too) and, while the
+        # iterator is on it, the handle the walk already opened (``stream``), used first.
         self._opener = opener
         self._stream = stream
+        self._rewind = rewind  # the stream is a plain file: seek(0) instead of a replay
         self._head: bytes | None = None
         self._used = False
         self._expired = False  # set once iter_sources has moved on and closed the stream
@@ -329,7 +368,7 @@ class Source:
         """The first ``n`` bytes (decompressed); reading lines afterwards still starts at 0."""
         if self._head is not None and len(self._head) >= n:
             return self._head[:n]
-        if self._opener is not None:
+        if self._stream is None and self._opener is not None:
             with self._opener() as handle:
                 try:
                     self._head = _read_upto(handle, n)
@@ -337,26 +376,47 @@ class Source:
                     raise SourceError(f"{self.name}: unreadable ({exc})") from exc
             return self._head
         self._check_readable()
-        assert self._stream is not None
-        have = self._head or b""
+        stream = self._stream
+        assert stream is not None
         try:
-            self._head = have + _read_upto(self._stream, n - len(have))
+            if self._rewind:  # a plain file on disk: read, then rewind
+                stream.seek(0)
+                self._head = _read_upto(stream, n)
+                stream.seek(0)
+                return self._head
+            # a stream: what head() takes from it is replayed before the lines
+            have = self._head or b""
+            self._head = have + _read_upto(stream, n - len(have))
         except _CORRUPT as exc:
             raise SourceError(f"{self.name}: unreadable ({exc})") from exc
         return self._head[:n]
 
-    def open_lines(self) -> Iterator[bytes]:
-        """Byte lines with their newline; lines over the limit come as ``OversizedLine``."""
+    def open_lines(self, read: list[int] | None = None) -> Iterator[bytes]:
+        """Byte lines with their newline; lines over the limit come as ``OversizedLine``.
+
+        With ``read``, each line's length (an oversized line's full length) is added to
+        ``read[0]`` as it is yielded: the import's progress, without a wrapper per line.
+        """
         limit = self._limits.max_line_bytes
-        if self._opener is not None:
-            return _lines(None, limit, self.name, opener=self._opener)
+        if self._stream is None and self._opener is not None:
+            return _lines(None, limit, self.name, opener=self._opener, read=read)
         self._check_readable()
-        self._used = True
-        assert self._stream is not None
-        stream: IO[bytes] = self._stream
-        if self._head:
-            stream = _buffered(_Prefixed(self._head, self._stream))
-        return _lines(stream, limit, self.name)
+        stream, self._stream = self._stream, None
+        assert stream is not None
+        if self._rewind:
+            stream.seek(0)
+        elif self._head:
+            stream = _buffered(_Prefixed(self._head, stream))
+        if self._opener is None:
+            self._used = True  # an archive member: its container closes the stream
+            return _lines(stream, limit, self.name, read=read)
+        return _lines(stream, limit, self.name, owned=True, read=read)  # the lines close it
+
+    def _release(self) -> None:
+        """The iterator moves on: close the walk's handle unless the lines took it."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
 
 
 def head(source: Source, n: int = 64 * KIB) -> bytes:
@@ -370,21 +430,33 @@ def _lines(
     name: str,
     *,
     opener: Callable[[], IO[bytes]] | None = None,
+    owned: bool = False,
+    read: list[int] | None = None,
 ) -> Iterator[bytes]:
     """The lines of a stream; with ``opener``, the file is opened at the first line asked
-    for and closed when the lines are done (or the iterator is dropped)."""
+    for; with ``opener`` or ``owned``, it is closed when the lines are done (or the iterator
+    is dropped). With ``read``, the bytes yielded are added up in ``read[0]``."""
     if opener is not None:
         stream = opener()
+        owned = True
     assert stream is not None
     readline = stream.readline
     cap = limit + 2  # content up to `limit` bytes plus "\n", plus one byte to see overflow
+    if read is None:
+        read = [0]
     try:
         while True:
             line = readline(cap)
-            if not line:
-                return
+            size = len(line)
+            if size <= limit:  # the common case: short enough whatever its ending
+                if not size:
+                    return
+                read[0] += size
+                yield line
+                continue
             # readline returns a short line only at a newline or at the end of the stream
-            if len(line) - (line[-1:] == b"\n") <= limit:
+            if size - (line[-1:] == b"\n") <= limit:
+                read[0] += size
                 yield line
                 continue
             # Longer than the limit: keep a short prefix, drain the rest without holding it.
@@ -397,13 +469,14 @@ def _lines(
                 length += len(line)
             if line[-1:] == b"\n":
                 length -= 1
+            read[0] += length
             yield OversizedLine(prefix, length)
     except SourceError:
         raise
     except _CORRUPT as exc:
         raise SourceError(f"{name}: corrupt or truncated data ({exc})") from exc
     finally:
-        if opener is not None:
+        if owned:
             stream.close()
 
 
@@ -450,65 +523,127 @@ def _walk_dir(root: Path, display: str, budget: _Budget, skip: SkipCallback) -> 
 
 
 def _open_file(path: Path, name: str, budget: _Budget, skip: SkipCallback) -> Iterator[Source]:
-    stream, kind, depth, handle = _open_peeled(path, name, budget)
+    """One file on disk, opened once: the magic bytes decide what it is."""
+    handle, kind = _open_sniffed(path, name)
+    if kind == "plain":  # the usual case: a log file as it is
+        size = os.fstat(handle.fileno()).st_size
+        source = Source(
+            name,
+            size,
+            budget.limits,
+            stream=handle,
+            rewind=True,
+            opener=lambda: _open_raw(path, name),
+        )
+        try:
+            yield source
+        finally:
+            source._release()
+        return
+    if kind in _COMPRESSIONS:
+        try:
+            stream, kind, depth = _peel(_decompress(kind, handle, name, 0, budget), name, 1, budget)
+        except BaseException:
+            handle.close()
+            raise
+        if kind == "plain":  # only compressed: x.jsonl.gz
+            source = Source(
+                name,
+                None,
+                budget.limits,
+                stream=stream,
+                opener=lambda: _open_peeled(path, name, budget),
+            )
+            try:
+                yield source
+            finally:
+                source._release()
+            return
+    else:
+        stream, depth = handle, 0
     try:
-        if kind == "plain":
-            size = os.fstat(handle.fileno()).st_size if depth == 0 else None
-            stream.close()  # reopened on demand: no descriptor is held per yielded source
-
-            def opener() -> IO[bytes]:
-                if depth == 0:  # plain: the file itself, no wrapper in the way
-                    return _open_raw(path, name)
-                return _open_peeled(path, name, budget)[0]
-
-            yield Source(name, size, budget.limits, opener=opener)
-        elif kind == "zip" and depth == 0:
-            handle.seek(0)  # a zip file on disk is read in place
-            yield from _expand_zip(handle, name, depth, budget, skip)
+        if kind == "zip" and depth == 0:
+            yield from _expand_zip(handle, name, depth, budget, skip)  # read in place
         else:
             yield from _expand_container(stream, kind, name, depth, budget, skip)
     finally:
-        stream.close()
+        stream.close()  # closes every layer down to the file
         handle.close()
 
 
-def _open_raw(path: Path, name: str) -> IO[bytes]:
+def _open_raw(path: Path, name: str, buffering: int = _READ_CHUNK) -> IO[bytes]:
     try:
-        return open(path, "rb", buffering=_READ_CHUNK)  # noqa: SIM115 - closed by callers
+        return open(path, "rb", buffering=buffering)  # noqa: SIM115 - closed by callers
     except OSError as exc:
         raise SourceError(f"{name}: cannot open ({exc.strerror})") from exc
 
 
-def _open_peeled(path: Path, name: str, budget: _Budget) -> tuple[IO[bytes], str, int, IO[bytes]]:
-    handle = _open_raw(path, name)
+def _open_sniffed(path: Path, name: str) -> tuple[io.BufferedReader, str]:
+    """The file at its start, buffered, and the kind its first bytes say it is.
+
+    Only the magic bytes are read for the sniff (unbuffered), then the file is rewound: no
+    wrapper replays them, and a plain file is then read through one buffer only.
+    """
+    raw = _open_raw(path, name, buffering=0)
     try:
-        stream, kind, depth = _peel(handle, name, 0, budget)
+        magic = _read_upto(raw, _MAGIC_BYTES)
+        raw.seek(0)
+    except OSError as exc:
+        raw.close()
+        raise SourceError(f"{name}: unreadable ({exc})") from exc
+    return io.BufferedReader(raw, buffer_size=_READ_CHUNK), _kind(magic)  # type: ignore[arg-type]
+
+
+def _open_peeled(path: Path, name: str, budget: _Budget) -> IO[bytes]:
+    """A compressed file on disk reopened, decompressed; closing it closes the file."""
+    handle, kind = _open_sniffed(path, name)
+    try:
+        if kind not in _COMPRESSIONS:  # pragma: no cover - it was compressed a moment ago
+            raise SourceError(f"{name}: changed while being read")
+        return _peel(_decompress(kind, handle, name, 0, budget), name, 1, budget)[0]
     except BaseException:
         handle.close()
         raise
-    return stream, kind, depth, handle
 
 
 def _peel(stream: IO[bytes], name: str, depth: int, budget: _Budget) -> tuple[IO[bytes], str, int]:
     """Takes the compression layers off a stream: (stream from its start, kind, depth).
 
     The kind is that of the content under the last layer: "plain", "zip" or "tar".
+    Closing the returned stream closes every layer below it.
     """
-    limits = budget.limits
     while True:
         try:
-            magic = _read_upto(stream, _MAGIC_BYTES)
+            magic = _peek(stream)
+            if magic is None:  # fewer bytes to hand than the sniff needs: read and replay
+                magic = _read_upto(stream, _MAGIC_BYTES)
+                stream = _buffered(_Prefixed(magic, stream))
         except _CORRUPT as exc:
             raise SourceError(f"{name}: unreadable ({exc})") from exc
         kind = _kind(magic)
-        stream = _buffered(_Prefixed(magic, stream))
         if kind not in _COMPRESSIONS:
             return stream, kind, depth
-        _check_depth(name, depth, limits)
-        counting = _Counting(stream)
-        decompressor = _decompressor(kind, counting)
-        stream = _buffered(_Guarded(decompressor, lambda c=counting: c.count, name, budget))
+        stream = _decompress(kind, stream, name, depth, budget)
         depth += 1
+
+
+def _peek(stream: IO[bytes]) -> bytes | None:
+    """The first ``_MAGIC_BYTES`` of a buffered stream without consuming them, if at hand."""
+    peek = getattr(stream, "peek", None)
+    if peek is None:
+        return None
+    magic = peek(_MAGIC_BYTES)
+    return magic[:_MAGIC_BYTES] if len(magic) >= _MAGIC_BYTES else None
+
+
+def _decompress(kind: str, stream: IO[bytes], name: str, depth: int, budget: _Budget) -> IO[bytes]:
+    """One decompression layer over ``stream``, guarded by the ratio and total limits."""
+    _check_depth(name, depth, budget.limits)
+    counting = _Counting(stream)
+    decompressor = _decompressor(kind, counting)
+    return _buffered(
+        _Guarded(decompressor, lambda c=counting: c.count, name, budget, below=counting)
+    )
 
 
 def _check_depth(name: str, depth: int, limits: Limits) -> None:

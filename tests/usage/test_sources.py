@@ -91,6 +91,101 @@ def test_plain_file_source_can_be_read_again_after_the_iterator_is_done(tmp_path
     assert b"".join(source.open_lines()) == records(2)
 
 
+class _SpyRaw(io.RawIOBase):
+    """A raw file that logs how many bytes each read returned."""
+
+    def __init__(self, raw, log: list[int]) -> None:
+        self._raw = raw
+        self._log = log
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self._raw.readinto(buffer)
+        self._log.append(n)
+        return n
+
+    def seek(self, *args) -> int:
+        return self._raw.seek(*args)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def spy_on_opens(monkeypatch) -> list[tuple[str, list[int]]]:
+    """Every file sources.py opens, with the sizes of the raw reads made on it."""
+    import apps.usage.sources as sources
+
+    opened: list[tuple[str, list[int]]] = []
+
+    def spy_open(file, mode="rb", buffering=-1):
+        log: list[int] = []
+        opened.append((Path(file).name, log))
+        raw = _SpyRaw(io.FileIO(file, "r"), log)
+        return raw if buffering == 0 else io.BufferedReader(raw, buffering)
+
+    monkeypatch.setattr(sources, "open", spy_open, raising=False)
+    return opened
+
+
+def test_plain_file_is_opened_once_and_its_sniff_reads_only_the_magic_bytes(tmp_path, monkeypatch):
+    path = tmp_path / "s.jsonl"
+    data = records(100_000)  # about 2.1 MB: more than one 1 MiB buffer
+    path.write_bytes(data)
+    opened = spy_on_opens(monkeypatch)
+    for source in iter_sources([path]):  # the importer's loop: detect on the head, then lines
+        assert head(source).startswith(b'{"n":0,')
+        assert b"".join(source.open_lines()) == data
+    ((name, reads),) = opened
+    assert name == "s.jsonl"
+    assert reads[0] <= 512  # the compression sniff: a few magic bytes, not a buffer's worth
+    assert sum(reads) <= len(data) + 512  # the head is not read twice, the lines once
+
+
+def test_compressed_file_is_opened_once_for_its_head_and_lines(tmp_path, monkeypatch):
+    path = tmp_path / "s.jsonl.gz"
+    path.write_bytes(gzip.compress(records(50_000)))
+    opened = spy_on_opens(monkeypatch)
+    for source in iter_sources([path]):
+        assert head(source, 5) == b'{"n":'
+        assert b"".join(source.open_lines()) == records(50_000)
+    assert [name for name, _ in opened] == ["s.jsonl.gz"]
+
+
+def test_lines_taken_before_the_iterator_moves_on_can_be_read_after(tmp_path):
+    for name in ("a.jsonl", "b.jsonl"):
+        (tmp_path / name).write_bytes(records(3, name))
+    sources = iter_sources([tmp_path])
+    first = next(sources)
+    lines = first.open_lines()  # the handle the walk opened now belongs to these lines
+    second = next(sources)
+    assert b"".join(lines) == records(3, "a.jsonl")
+    assert b"".join(second.open_lines()) == records(3, "b.jsonl")
+    assert b"".join(first.open_lines()) == records(3, "a.jsonl")  # reopened on demand
+    assert list(sources) == []
+
+
+def test_open_lines_adds_up_the_bytes_it_yields(tmp_path):
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b"short\n" + b"y" * 5000 + b"\nafter")
+    (source,) = iter_sources([path], Limits(max_line_bytes=1000))
+    read = [0]
+    lines = list(source.open_lines(read))
+    assert [len(line) for line in lines[::2]] == [6, 5]
+    assert read == [6 + 5000 + 5]  # an oversized line counts its full length, newline aside
+
+
 def test_directory_is_walked_recursively_in_sorted_order_skipping_hidden_entries(tmp_path):
     root = tmp_path / "projects"
     (root / "b").mkdir(parents=True)

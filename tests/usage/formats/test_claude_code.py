@@ -222,6 +222,8 @@ def test_shared_projects_folder_yields_221_unique_responses():
 def test_parser_gives_the_same_results_with_the_stdlib_json(monkeypatch):
     import json as stdlib_json
 
+    # `loads` is the fallback behind the msgspec fast path: send every line to it
+    monkeypatch.setattr(claude_code, "_fast_event", lambda *args: None)
     monkeypatch.setattr(claude_code, "loads", stdlib_json.loads)
     events = parse_tree(CLAUDE_PROJECTS)
     assert len(merge(parsed(events))) == 221
@@ -229,8 +231,137 @@ def test_parser_gives_the_same_results_with_the_stdlib_json(monkeypatch):
     monkeypatch.undo()
     bad = CLAUDE / "bad_input.jsonl"
     with_orjson = [(type(e), e.line) for e in parse_path(bad)]
+    monkeypatch.setattr(claude_code, "_fast_event", lambda *args: None)
     monkeypatch.setattr(claude_code, "loads", stdlib_json.loads)
     assert [(type(e), e.line) for e in parse_path(bad)] == with_orjson
+
+
+def sample_lines() -> list[tuple[str, list[bytes]]]:
+    """Every sample transcript, plus assistant lines with each field the parser reads varied."""
+    files = [(p.name, read_lines(p)) for p in sorted(CLAUDE.rglob("*.jsonl"))]
+    variants = [
+        assistant_line(),
+        assistant_line(costUSD=0.0123, **{"message.usage.inference_geo": " EU "}),
+        assistant_line(costUSD=3, requestId=None, sessionId=""),
+        assistant_line(costUSD=True),
+        assistant_line(costUSD="1"),
+        assistant_line(costUSD=10**30),
+        assistant_line(**{"message.id": ..., "uuid": ...}),
+        assistant_line(**{"message.id": 5}),
+        assistant_line(**{"message.model": "  claude-opus-4-6  "}),
+        assistant_line(**{"message.model": 5}),
+        assistant_line(**{"message.model": "<synthetic>", "message.usage": 5}),
+        assistant_line(isApiErrorMessage=True, **{"message.model": ""}),
+        assistant_line(isApiErrorMessage="yes"),
+        assistant_line(message=None),
+        assistant_line(**{"message.usage": None}),
+        assistant_line(**{"message.usage": []}),
+        assistant_line(**{"message.usage.input_tokens": 10**20}),
+        assistant_line(**{"message.usage.input_tokens": -1}),
+        assistant_line(**{"message.usage.input_tokens": 1.5}),
+        assistant_line(**{"message.usage.input_tokens": 7.0}),
+        assistant_line(**{"message.usage.input_tokens": None}),
+        assistant_line(**{"message.usage.input_tokens": "7"}),
+        assistant_line(**{"message.usage.output_tokens": 100_000_001}),
+        assistant_line(**{"message.usage.cache_creation": {}}),
+        assistant_line(**{"message.usage.cache_creation": None}),
+        assistant_line(**{"message.usage.cache_creation.ephemeral_1h_input_tokens": -5}),
+        assistant_line(**{"message.usage.cache_creation_input_tokens": "x"}),
+        assistant_line(**{"message.usage.server_tool_use": {}}),
+        assistant_line(**{"message.usage.server_tool_use": {"web_search_requests": 3}}),
+        assistant_line(**{"message.usage.server_tool_use": {"web_search_requests": -3}}),
+        assistant_line(**{"message.usage.server_tool_use": "x"}),
+        assistant_line(**{"message.usage.service_tier": " Priority "}),
+        assistant_line(**{"message.usage.service_tier": 5}),
+        assistant_line(**{"message.usage.speed": "fast"}),
+        assistant_line(**{"message.usage.inference_geo": 7}),
+        assistant_line(timestamp="2026-02-12T15:36:39+02:00"),
+        assistant_line(timestamp="2026-02-12"),
+        assistant_line(timestamp=1770000000),
+        assistant_line(timestamp=None),
+        assistant_line(type="progress"),
+        assistant_line(type=["assistant"]),
+        assistant_line()[:-1] + b"\r\n",
+        assistant_line().replace(b'"ok"', b'"caf\xc3\xa9 \xe4\xb8\xad"'),
+        assistant_line().replace(b'"ok"', b'"caf\xe9"'),
+        assistant_line().replace(b'"ok"', b'"\xed\xa0\x80"'),
+        assistant_line().replace(b'"ok"', b'"\\ud800"'),
+        assistant_line().replace(b'"requestId"', b'"type":"user","requestId"'),
+        assistant_line()[:200] + b"\n",
+        b'["assistant", 1]\n',
+        b'"assistant"\n',
+        b"\n",
+    ]
+    return [*files, ("variants.jsonl", variants)]
+
+
+def event_facts(event) -> tuple:
+    if isinstance(event, Parsed):
+        return (Parsed, event.line, event.record, event.source_key, event.merge, event.aggregate)
+    return (type(event), event.line, event.reason)
+
+
+def test_fast_path_gives_exactly_the_events_of_the_orjson_path(monkeypatch):
+    fast = {
+        name: [event_facts(e) for e in PARSER.parse(lines, name)] for name, lines in sample_lines()
+    }
+    assert sum(isinstance(e, tuple) and e[0] is Parsed for f in fast.values() for e in f) > 400
+    monkeypatch.setattr(claude_code, "_fast_event", lambda *args: None)
+    slow = {
+        name: [event_facts(e) for e in PARSER.parse(lines, name)] for name, lines in sample_lines()
+    }
+    assert fast == slow
+
+
+def test_fast_path_answers_for_clean_lines_and_leaves_bad_ones_to_orjson():
+    clean = claude_code._fast_event(1, assistant_line(), "sess-1.jsonl")
+    assert isinstance(clean, Parsed) and clean == one(assistant_line())
+    for bad in (
+        assistant_line(**{"message.usage.input_tokens": -1}),
+        assistant_line(timestamp="yesterday"),
+        assistant_line().replace(b'"ok"', b'"caf\xe9"'),
+        assistant_line()[:200] + b"\n",
+    ):
+        assert claude_code._fast_event(1, bad, "sess-1.jsonl") is None
+        assert isinstance(one(bad), LineError)
+
+
+def test_absurd_values_inside_skipped_content_are_not_errors_as_documented():
+    # Module docstring: msgspec skips content without converting it, so two things orjson
+    # refuses there (nesting past 1,024 levels, a number past the float range) do not make
+    # the line an error; they cannot change the bill. Everywhere else the paths agree.
+    for content in (b"[" * 2000 + b"]" * 2000, b"1e999"):
+        event = one(assistant_line().replace(b'"ok"', content))
+        assert isinstance(event, Parsed) and event.record == one(assistant_line()).record
+    bad_usage = assistant_line().replace(b'"output_tokens":42', b'"output_tokens":1e999')
+    assert isinstance(one(bad_usage), LineError)
+
+
+def test_records_built_by_the_fast_constructor_equal_the_dataclass_ones():
+    from apps.rating.engine import UsageRecord
+
+    event = one(assistant_line(costUSD=0.5, **{"message.usage.inference_geo": "us"}))
+    r = event.record
+    assert type(r) is UsageRecord and type(event) is Parsed
+    rebuilt = UsageRecord(**{f: getattr(r, f) for f in UsageRecord.__dataclass_fields__})
+    assert r == rebuilt and hash(r) == hash(rebuilt) and repr(r) == repr(rebuilt)
+    assert event == Parsed(rebuilt, event.source_key, event.line, event.merge, event.aggregate)
+
+
+def test_parse_runs_is_parse_with_stretches_of_skipped_lines_counted():
+    for name, lines in sample_lines():
+        expanded = []
+        for item in PARSER.parse_runs(lines, name):
+            if type(item) is int:
+                assert item > 0
+                start = len(expanded) + 1
+                expanded += [
+                    Skipped(n, claude_code.SKIP_NOT_ASSISTANT) for n in range(start, start + item)
+                ]
+            else:
+                assert item.line == len(expanded) + 1
+                expanded.append(item)
+        assert expanded == list(PARSER.parse(lines, name)), name
 
 
 # --------------------------------------------------------------------------- bad input
