@@ -15,7 +15,7 @@ whole requests, so a result is reproducible and exact to the cent given those co
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -27,6 +27,7 @@ from apps.rating.engine import (
     RatedRecord,
     UsageRecord,
     rate_record,
+    sum_amounts,
 )
 
 RETENTION_SECONDS = {"5m": 300, "30m": 1800, "1h": 3600, "12h": 43200, "24h": 86400}
@@ -130,10 +131,17 @@ class _Bill:
     """Accumulates aggregate records for one strategy and prices them with the engine."""
 
     def __init__(
-        self, sheet: PriceSheet, workload: QuickWorkload, when: datetime, result: StrategyResult
+        self,
+        sheet: PriceSheet,
+        workload: QuickWorkload,
+        when: datetime,
+        result: StrategyResult,
+        memo: dict[tuple, tuple] | None = None,
     ):
         self.sheet, self.workload, self.when, self.result = sheet, workload, when, result
         self.batch_ok = sheet.offers_tier("batch")
+        # one request's price per (time, tier, token shape): strategies share shapes
+        self.memo: dict[tuple, tuple] = memo if memo is not None else {}
 
     def add(
         self,
@@ -168,37 +176,63 @@ class _Bill:
             return [(self.when, n)]
         day = self.when.replace(hour=0, minute=0, second=0, microsecond=0)
         share, extra = divmod(n, 24)
-        return [
-            (day + timedelta(hours=h, minutes=30), share + (1 if h < extra else 0))
-            for h in range(24)
-        ]
+        # Hours in the same band price alike, and the engine is exact and linear in the
+        # request count: one record per band (at its first hour) gives the same amounts.
+        groups: dict[object, list] = {}
+        for h in range(24):
+            when = day + timedelta(hours=h, minutes=30)
+            group = groups.setdefault(self.sheet.band(when), [when, 0])
+            group[1] += share + (1 if h < extra else 0)
+        return [(when, count) for when, count in groups.values()]
 
     def _price_at(
         self, when, tier, n, input_tokens, output_tokens, read, write, write_meter
     ) -> None:
         if n <= 0:
             return
-        fields = {"input_tokens": n * input_tokens, "output_tokens": n * output_tokens,
-                  "cache_read_tokens": n * read}  # fmt: skip
-        if write:
-            fields[f"{write_meter}_tokens"] = n * write
-        record = UsageRecord(
-            provider=self.sheet.provider, model=self.sheet.model, timestamp=when, requests=n,
-            service_tier=tier, **fields,
-        )  # fmt: skip
-        rated = rate_record(record, self.sheet)
-        if not isinstance(rated, RatedRecord):
-            self.result.unpriced = rated.reason
+        key = (when, tier, input_tokens, output_tokens, read, write, write_meter)
+        priced = self.memo.get(key)
+        if priced is None:
+            priced = self.memo[key] = self._price_one(key)
+        rated, savings = priced
+        result = self.result
+        if type(rated) is str:
+            result.unpriced = rated
             return
-        for item in rated.items:
-            self.result.meters[item.meter] = MONEY_CONTEXT.add(
-                self.result.meters.get(item.meter, ZERO), item.amount
-            )
-        self.result.cost = MONEY_CONTEXT.add(self.result.cost, rated.total)
+        # The engine is exact and linear: n requests cost n times one (long-context tiers
+        # judge an aggregate by its mean request, which is this one).
+        count = Decimal(n)
+        add, multiply = MONEY_CONTEXT.add, MONEY_CONTEXT.multiply
+        meters = result.meters
+        for meter, amount in rated:
+            meters[meter] = add(meters.get(meter, ZERO), multiply(count, amount))
+        result.cost = add(result.cost, multiply(count, sum_amounts(a for _, a in rated)))
+        if savings:
+            result.batch_savings = add(result.batch_savings, multiply(count, savings))
+
+    def _price_one(self, key: tuple) -> tuple[tuple[tuple[str, Decimal], ...] | str, Decimal]:
+        """(meter amounts of ONE request, or the unpriced reason; its batch saving)."""
+        when, tier, input_tokens, output_tokens, read, write, write_meter = key
+        fields = {"input_tokens": input_tokens, "output_tokens": output_tokens,
+                  "cache_read_tokens": read}  # fmt: skip
+        if write:
+            fields[f"{write_meter}_tokens"] = write
+        sheet = self.sheet
+        record = UsageRecord(
+            provider=sheet.provider, model=sheet.model, timestamp=when, service_tier=tier, **fields
+        )
+        rated = rate_record(record, sheet)
+        if not isinstance(rated, RatedRecord):
+            return rated.reason, ZERO
+        savings = ZERO
         if tier == "batch":
-            full = rate_record(replace(record, service_tier="standard"), self.sheet)
+            standard = UsageRecord(
+                provider=sheet.provider, model=sheet.model, timestamp=when, **fields
+            )
+            full = rate_record(standard, sheet)
             if isinstance(full, RatedRecord):
-                self.result.batch_savings += full.total - rated.total
+                savings = full.total - rated.total
+        return tuple((item.meter, item.amount) for item in rated.items), savings
 
 
 def strategies(sheet: PriceSheet, policy: CachePolicyView) -> list[tuple[str, str]]:
@@ -239,9 +273,10 @@ def estimate_model(
 ) -> list[StrategyResult]:
     """Monthly cost of the workload on one model under each available strategy."""
     results = []
+    memo: dict[tuple, tuple] = {}
     for name, label in strategies(sheet, policy):
         result = StrategyResult(name, label)
-        bill = _Bill(sheet, workload, when, result)
+        bill = _Bill(sheet, workload, when, result, memo)
         _fill(name, bill, sheet, policy, workload)
         results.append(result)
     return results

@@ -12,7 +12,7 @@ from typing import Any
 from django.utils import timezone
 
 from apps.catalog.models import CachePolicy, LanguageModel
-from apps.rating.adapter import _generation, published_book
+from apps.rating.adapter import catalog_generation_key, published_book
 from apps.rating.summary import decimal_str
 
 from .conversation import Candidate
@@ -73,13 +73,25 @@ class ModelEstimate:
         }
 
 
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(13)}
+
+
 def money(value: Decimal, places: int = 6) -> str:
-    return decimal_str(value.quantize(Decimal(1).scaleb(-places)))
+    if not value:
+        return "0"
+    return decimal_str(value.quantize(_QUANTA[places]))
+
+
+_GROUP_OF = {meter: key for key, meters in BREAKDOWN.items() for meter in meters}
 
 
 def breakdown(result: StrategyResult) -> dict[str, str]:
-    out = {key: money(sum((result.meters.get(m, Decimal(0)) for m in meters), Decimal(0)))
-           for key, meters in BREAKDOWN.items()}  # fmt: skip
+    totals = dict.fromkeys(BREAKDOWN, Decimal(0))
+    for meter, amount in result.meters.items():
+        key = _GROUP_OF.get(meter)
+        if key is not None:
+            totals[key] += amount
+    out = {key: money(total) for key, total in totals.items()}
     out["batch_discount"] = money(-result.batch_savings)
     return out
 
@@ -115,9 +127,8 @@ _CATALOG_TTL = 60.0  # seconds: cache-policy edits show within a minute; version
 _catalog_cache: dict[str, tuple[float, tuple, Any]] = {}
 
 
-def _catalog_info() -> tuple[dict[str, LanguageModel], dict[str, CachePolicyView]]:
+def _catalog_info(key: tuple) -> tuple[dict[str, LanguageModel], dict[str, CachePolicyView]]:
     """Models and cache policies, read once per catalog generation (and at most a minute old)."""
-    key = _generation()
     hit = _catalog_cache.get("info")
     now = time.monotonic()
     if hit and hit[1] == key and now - hit[0] < _CATALOG_TTL:
@@ -132,7 +143,8 @@ def candidates(
 ) -> tuple[list[Candidate], list[str]]:
     """Every model with a price at ``when`` (or the given ids/aliases); also the ids not found."""
     when = when or timezone.now()
-    book = published_book()
+    key = catalog_generation_key()
+    book = published_book(key)
     wanted: list[str] | None = None
     unknown: list[str] = []
     if models:
@@ -140,7 +152,7 @@ def candidates(
         for raw in models:
             slug = book.resolve(raw)
             (wanted.append(slug) if slug else unknown.append(raw))
-    info, views = _catalog_info()
+    info, views = _catalog_info(key)
     out = []
     for slug in wanted if wanted is not None else book.models():
         sheet = book.sheet_at(slug, when)

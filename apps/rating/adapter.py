@@ -81,6 +81,11 @@ def build_book(versions: Iterable[PriceVersion]) -> PriceBook:
     return PriceBook.build((sheet_from_version(v) for v in versions), aliases)
 
 
+def catalog_generation_key() -> tuple:
+    """What changes whenever a version is published or an alias added (two cheap queries)."""
+    return _generation()
+
+
 def _generation() -> tuple:
     stats = PriceVersion.objects.filter(status=VersionStatus.PUBLISHED).aggregate(
         n=Count("id"), last=Max("published_at"), top=Max("id")
@@ -89,9 +94,12 @@ def _generation() -> tuple:
     return (stats["n"], stats["last"], stats["top"], alias_stats["n"], alias_stats["top"])
 
 
-def published_book() -> PriceBook:
-    """The price book of every published version, cached until the catalog changes."""
-    key = _generation()
+def published_book(key: tuple | None = None) -> PriceBook:
+    """The price book of every published version, cached until the catalog changes.
+
+    ``key`` is a ``catalog_generation_key()`` the caller already read in this request.
+    """
+    key = _generation() if key is None else key
     with _lock:
         cached = _cache.get("published")
         if cached is not None and cached[0] == key:
