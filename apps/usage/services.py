@@ -9,6 +9,7 @@ task continues from, without losing or double-counting anything (house style 6-7
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import queue
 import threading
@@ -137,13 +138,31 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         return ImportJob.objects.filter(pk=job_id).first()
     job = ImportJob.objects.select_related("workload").get(pk=job_id)
     try:
-        finished = _run(job)
+        with _fewer_collections():
+            finished = _run(job)
     except (ImportRejected, SourceError) as exc:
         _fail(job, str(exc))
         return ImportJob.objects.get(pk=job_id)
     if finished:
         _finish(job)
     return ImportJob.objects.get(pk=job_id)
+
+
+@contextlib.contextmanager
+def _fewer_collections():
+    """Run the import with the cyclic GC's young generation collected 50x less often.
+
+    An import allocates millions of short-lived objects (records, events, rows) that are
+    freed by reference counting; with the default threshold (2,000) the collector runs
+    every few hundred lines for nothing. Memory stays bounded: batches are flushed and
+    dropped as before, and the collector still runs.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _fail(job: ImportJob, message: str) -> None:
@@ -469,6 +488,11 @@ def _commit(
         if locked.status != JobStatus.RUNNING:
             return False
         if connection.vendor == "postgresql":
+            # A batch need not wait for its WAL flush: rows and resume point commit together,
+            # so a database crash can only lose a suffix of batches, and the redelivered task
+            # re-reads exactly that suffix (never a half-written batch).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
             # one writer per workload at a time: concurrent imports into it queue here
             Workload.objects.select_for_update().only("pk").get(pk=job.workload_id)
         inserted, duplicates = _write_rows(job, batch)
