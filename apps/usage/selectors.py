@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC
 from decimal import Decimal
+from itertools import batched
 from typing import Any
 
 import numpy as np
@@ -41,45 +42,44 @@ def _rows(workload: Workload, chunk: int = 50_000) -> Iterator[tuple]:
     )
 
 
+_CHUNK = 50_000
+_LONG = {None: -1, False: 0, True: 1}
+
+
 def workload_columns(workload: Workload) -> RecordColumns:
-    """All rows of a workload as NumPy columns for the exact bulk path."""
-    n = UsageRow.objects.filter(workload=workload).count()
+    """All rows of a workload as NumPy columns for the exact bulk path.
+
+    Rows are converted a chunk at a time, column by column (NumPy converts a chunk's
+    numbers at once); only the model, tier and region strings are coded one by one.
+    """
     models: dict[str, int] = {}
     regions: dict[str, int] = {"": 0}
-    model_code = np.empty(n, dtype=np.int32)
-    ts = np.empty(n, dtype=np.int64)
-    tokens = np.empty((n, N_METERS), dtype=np.int64)
-    tier = np.empty(n, dtype=np.int8)
-    region = np.empty(n, dtype=np.int16)
-    web = np.empty(n, dtype=np.int64)
-    req = np.empty(n, dtype=np.int64)
-    flag = np.full(n, -1, dtype=np.int8)
-    i = -1
-    for i, row in enumerate(_rows(workload)):
-        if i >= n:  # rows added since the count: they will be in the next summary
-            i -= 1
-            break
-        model_code[i] = models.setdefault(row[0], len(models))
-        ts[i] = int(row[1].astimezone(UTC).timestamp())
-        tokens[i] = row[2 : 2 + N_METERS]
-        tier[i] = _TIER.get(row[2 + N_METERS], 0)
-        region[i] = regions.setdefault(row[3 + N_METERS], len(regions))
-        web[i] = row[4 + N_METERS]
-        req[i] = row[5 + N_METERS]
-        if row[6 + N_METERS] is not None:
-            flag[i] = int(row[6 + N_METERS])
-    k = i + 1
-    return RecordColumns(
-        list(models),
-        model_code[:k],
-        ts[:k],
-        tokens[:k],
-        tier[:k],
-        list(regions),
-        region[:k],
-        web[:k],
-        req[:k],
+    parts: list[tuple[np.ndarray, ...]] = []
+    for chunk in batched(_rows(workload, _CHUNK), _CHUNK):
+        parts.append(_chunk_columns(chunk, models, regions))
+    if not parts:
+        parts.append(_chunk_columns((), models, regions))
+    code, ts, tokens, tier, region, web, req, flag = (
+        np.concatenate(c) for c in zip(*parts, strict=True)
     )
+    return RecordColumns(
+        list(models), code, ts, tokens, tier, list(regions), region, web, req, long_flag=flag
+    )
+
+
+def _chunk_columns(
+    chunk: tuple[tuple, ...], models: dict[str, int], regions: dict[str, int]
+) -> tuple[np.ndarray, ...]:
+    n, t = len(chunk), 2 + N_METERS  # row layout: _FETCH
+    code = np.fromiter((models.setdefault(r[0], len(models)) for r in chunk), np.int32, n)
+    ts = np.fromiter((int(r[1].astimezone(UTC).timestamp()) for r in chunk), np.int64, n)
+    tokens = np.array([r[2:t] for r in chunk], dtype=np.int64).reshape(n, N_METERS)
+    tier = np.fromiter((_TIER.get(r[t], 0) for r in chunk), np.int8, n)
+    region = np.fromiter((regions.setdefault(r[t + 1], len(regions)) for r in chunk), np.int16, n)
+    web = np.fromiter((r[t + 2] for r in chunk), np.int64, n)
+    req = np.fromiter((r[t + 3] for r in chunk), np.int64, n)
+    flag = np.fromiter((_LONG[r[t + 4]] for r in chunk), np.int8, n)
+    return code, ts, tokens, tier, region, web, req, flag
 
 
 def workload_summary(workload: Workload) -> dict[str, Any]:
