@@ -36,7 +36,7 @@ $(BENCH_STAMP): pyproject.toml scripts/find-python
 	@PYTHON=$$(scripts/find-python) && \
 	  ( [ -x $(BENCH_VENV)/bin/python ] || $$PYTHON -m venv $(BENCH_VENV) ) && \
 	  $(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip && \
-	  $(BENCH_VENV)/bin/python -m pip install --quiet -e . 'litellm==1.106.2' 'gunicorn==27.0.1'
+	  $(BENCH_VENV)/bin/python -m pip install --quiet -e . 'litellm==1.106.2' 'gunicorn==27.0.1' 'py-spy==0.4.3'
 	@command -v wrk >/dev/null || ( [ "$$(id -u)" = 0 ] && (apt-get install -y -qq wrk || (apt-get update -qq && apt-get install -y -qq wrk)) >/dev/null 2>&1 ) || echo "wrk not installed: the HTTP load test uses Python threads"
 	@touch $(BENCH_STAMP)
 
