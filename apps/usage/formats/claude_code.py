@@ -49,7 +49,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -377,20 +377,25 @@ class ClaudeCodeParser:
 # line goes to the orjson path, which names the problem.
 
 
+# A count the fast path accepts as it is: a whole number in [0, 100M] (or null: 0). Anything
+# else (a float, a bool, a string, out of range) fails the decode and goes to the orjson path.
+_Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_TOKENS_PER_BUCKET)] | None
+
+
 class _Split(msgspec.Struct, gc=False):
-    ephemeral_5m_input_tokens: Any = None
-    ephemeral_1h_input_tokens: Any = None
+    ephemeral_5m_input_tokens: _Count = None
+    ephemeral_1h_input_tokens: _Count = None
 
 
 class _Tools(msgspec.Struct, gc=False):
-    web_search_requests: Any = None
+    web_search_requests: _Count = None
 
 
 class _Usage(msgspec.Struct, gc=False):
-    input_tokens: Any = None
-    cache_creation_input_tokens: Any = None
-    cache_read_input_tokens: Any = None
-    output_tokens: Any = None
+    input_tokens: _Count = None
+    cache_creation_input_tokens: _Count = None
+    cache_read_input_tokens: _Count = None
+    output_tokens: _Count = None
     cache_creation: _Split | None = None
     server_tool_use: _Tools | None = None
     service_tier: Any = None
@@ -418,17 +423,6 @@ class _Line(msgspec.Struct, gc=False):
 _decode_line = msgspec.json.Decoder(_Line).decode
 _INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1  # orjson reads integers beyond these as floats
 _TIERS: dict[str, str] = {}  # service_tier as written -> normalised (a handful of values)
-
-
-def _tokens(value: Any) -> int:
-    """``count`` for the fast path: the count, or -1 where ``count`` would raise."""
-    if type(value) is int:
-        return value if 0 <= value <= MAX_TOKENS_PER_BUCKET else -1
-    if value is None:
-        return 0
-    if type(value) is float and value.is_integer() and 0 <= value <= MAX_TOKENS_PER_BUCKET:
-        return int(value)
-    return -1
 
 
 def _fast_event(number: int, line: bytes, filename: str) -> Event | None:
@@ -466,22 +460,20 @@ def _fast_event(number: int, line: bytes, filename: str) -> Event | None:
     if not model:
         return None
 
-    writes = _tokens(usage.cache_creation_input_tokens)
+    writes = usage.cache_creation_input_tokens or 0
     split = usage.cache_creation
     if split is None:
         w5m, w1h = writes, 0  # older logs: every write was a 5-minute write (1.3)
     else:
-        w5m = _tokens(split.ephemeral_5m_input_tokens)
-        w1h = _tokens(split.ephemeral_1h_input_tokens)
-        if writes > w5m + w1h and w5m >= 0 and w1h >= 0:
+        w5m = split.ephemeral_5m_input_tokens or 0
+        w1h = split.ephemeral_1h_input_tokens or 0
+        if writes > w5m + w1h:
             w5m += writes - (w5m + w1h)  # unaccounted writes are 5-minute writes (_record)
     tools = usage.server_tool_use
-    searches = 0 if tools is None else _tokens(tools.web_search_requests)
-    input_tokens = _tokens(usage.input_tokens)
-    cache_read = _tokens(usage.cache_read_input_tokens)
-    output_tokens = _tokens(usage.output_tokens)
-    if min(writes, w5m, w1h, searches, input_tokens, cache_read, output_tokens) < 0:
-        return None
+    searches = 0 if tools is None else tools.web_search_requests or 0
+    input_tokens = usage.input_tokens or 0
+    cache_read = usage.cache_read_input_tokens or 0
+    output_tokens = usage.output_tokens or 0
 
     raw_tier = usage.service_tier
     if type(raw_tier) is str:
