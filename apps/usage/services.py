@@ -576,7 +576,8 @@ def _record_size(r) -> tuple[int, int]:
 
 def _merge_in_batch(
     job: ImportJob, batch: list[Parsed]
-) -> tuple[dict[str, dict[str, Any]], dict[str, str], int]:
+) -> tuple[dict[str, Parsed | dict[str, Any]], dict[str, str], int]:
+    """Per source key, the event to write (or, once a SUM merge added to it, its row)."""
     # Per key, the event kept so far (a row is built once, for the winner only) or, once a
     # SUM merge has added to it, its row.
     kept: dict[str, Any] = {}
@@ -607,11 +608,7 @@ def _merge_in_batch(
                 kept[key], sizes[key] = p, size
             else:
                 sizes[key] = old
-    merged = {
-        key: value if type(value) is dict else _row_values(job, value)
-        for key, value in kept.items()
-    }
-    return merged, policy, duplicates
+    return kept, policy, duplicates
 
 
 def _existing_rows(job: ImportJob, keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -645,11 +642,12 @@ def _write_rows(job: ImportJob, batch: list[Parsed]) -> tuple[int, int]:
     merged, policy, duplicates = _merge_in_batch(job, batch)
     existing = _existing_rows(job, list(merged))
     new_rows, updates = [], []
-    for key, values in merged.items():
+    for key, value in merged.items():
         old = existing.get(key)
         if old is None:
-            new_rows.append(values)
+            new_rows.append(value)  # most rows: written straight from the event (_insert)
             continue
+        values = value if type(value) is dict else _row_values(job, value)
         if policy[key] == Merge.SUM and old["job_id"] == job.pk:
             for f in SUMMED:  # more rows of the same bucket in this import (a later batch)
                 values[f] += old[f]
@@ -662,7 +660,7 @@ def _write_rows(job: ImportJob, batch: list[Parsed]) -> tuple[int, int]:
         duplicates += 1
         if policy[key] == Merge.SUM or _size_key(values) > _size_key(old):
             updates.append((old["id"], values))
-    _insert(new_rows)
+    _insert(new_rows, job)
     if updates:
         objs = [UsageRow(id=pk, **values) for pk, values in updates]
         UsageRow.objects.bulk_update(
@@ -682,7 +680,27 @@ _row_tuple = itemgetter(*ROW_FIELDS)
 assert len(_COPY_TYPES) == len(ROW_FIELDS)
 
 
-def _insert(rows: list[dict[str, Any]]) -> None:
+def _row_tuple_of(job: ImportJob, p: Parsed) -> tuple:
+    """``_row_tuple(_row_values(job, p))`` without the dict: the common case of a new row."""
+    r = p.record
+    key = p.source_key
+    when = r.timestamp
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (
+        job.workload_id, key.split(":", 1)[0][:32], key[:255], job.pk, r.provider[:40],
+        r.model[:200], when, p.aggregate, r.session_id[:200], r.request_id[:200],
+        r.input_tokens, r.cache_read_tokens, r.cache_write_5m_tokens, r.cache_write_30m_tokens,
+        r.cache_write_1h_tokens, r.cache_write_12h_tokens, r.cache_write_24h_tokens,
+        r.output_tokens, r.reasoning_tokens, r.web_search_calls, r.requests, r.service_tier,
+        r.region[:20], r.billed_cost_usd, r.long_context,
+    )  # fmt: skip
+
+
+_COST = ROW_FIELDS.index("billed_cost_usd")
+
+
+def _insert(rows: list[Parsed | dict[str, Any]], job: ImportJob) -> None:
     if not rows:
         return
     if connection.vendor == "postgresql":
@@ -694,13 +712,15 @@ def _insert(rows: list[dict[str, Any]]) -> None:
         ):
             copy.set_types(_COPY_TYPES)
             write_row = copy.write_row
-            for values in rows:
-                cost = values["billed_cost_usd"]
+            for value in rows:
+                row = _row_tuple(value) if type(value) is dict else _row_tuple_of(job, value)
+                cost = row[_COST]
                 if cost is not None and type(cost) is not Decimal:  # text COPY took any number
-                    values["billed_cost_usd"] = Decimal(str(cost))
-                write_row(_row_tuple(values))
+                    row = (*row[:_COST], Decimal(str(cost)), *row[_COST + 1 :])
+                write_row(row)
         return
-    UsageRow.objects.bulk_create([UsageRow(**values) for values in rows], batch_size=500)
+    dicts = (value if type(value) is dict else _row_values(job, value) for value in rows)
+    UsageRow.objects.bulk_create([UsageRow(**values) for values in dicts], batch_size=500)
 
 
 def job_report(job: ImportJob) -> dict[str, Any]:
