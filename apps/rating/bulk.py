@@ -339,7 +339,11 @@ def summarize_time_of_use(
     cols: RecordColumns, book: PriceBook, *, at: datetime | None = None
 ) -> dict:
     """The same JSON shape as ``summary.RatingSummary.as_dict`` (by_model, total, unpriced), exact."""
-    from .summary import decimal_str  # local: summary imports nothing from here
+    from .summary import (
+        NO_MODEL,
+        NO_MODEL_ID,
+        decimal_str,
+    )  # local: summary imports nothing from here
 
     sheets, sheet_of = assign_sheets(cols, book, at=at)
     order = np.argsort(sheet_of, kind="stable")
@@ -393,9 +397,12 @@ def summarize_time_of_use(
         for code in np.unique(cols.model_code[unknown]).tolist():
             raw = cols.models[code]
             mine = unknown[cols.model_code[unknown] == code]
-            reason = (
-                "unknown model" if book.resolve(raw) is None else "before the first price version"
-            )
+            if not raw.strip():
+                reason, raw = NO_MODEL, NO_MODEL_ID
+            elif book.resolve(raw) is None:
+                reason = "unknown model"
+            else:
+                reason = "before the first price version"
             reasons[reason] = reasons.get(reason, 0) + int(mine.shape[0])
             unpriced_models.add(raw)
             unpriced_requests += int(cols.requests[mine].sum())

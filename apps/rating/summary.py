@@ -113,7 +113,7 @@ class UnpricedTotals:
         self.requests += record.requests
         self.records += 1
         self.reasons[reason] += 1
-        self.models.add(record.model)
+        self.models.add(record.model if record.model.strip() else NO_MODEL_ID)
         self.tokens += sum(record.tokens(m) for m in TOKEN_METERS)
 
     def as_dict(self) -> dict[str, Any]:
@@ -182,11 +182,18 @@ def decimal_str(value: Decimal) -> str:
     return "0" if text in ("", "-0") else text
 
 
+# Usage whose source names no model (an OpenAI Usage API export not grouped by model)
+NO_MODEL = "the source names no model (export it grouped by model)"
+NO_MODEL_ID = "(no model)"  # how such records are listed among the unpriced model ids
+
+
 def choose_sheet(book: PriceBook, record: UsageRecord, pricing: Pricing) -> PriceSheet | str:
     """The sheet for a record, or the reason there is none."""
     if pricing.version_id is not None:
         sheet = book.version(pricing.version_id)
         return sheet if sheet is not None else f"price version {pricing.version_id} not found"
+    if not record.model.strip():
+        return NO_MODEL
     model = book.resolve(record.model)
     if model is None:
         return f"unknown model {record.model}"

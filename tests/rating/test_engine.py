@@ -245,6 +245,24 @@ def test_an_unknown_model_lands_in_the_unpriced_bucket_with_its_id():
     }
 
 
+def test_usage_without_a_model_is_unpriced_with_the_reason_on_both_paths():
+    from apps.rating.bulk import RecordColumns, summarize_time_of_use
+
+    book = PriceBook.build([SONNET_45], {})
+    records = [rec("claude-sonnet-4-5", input_tokens=100_000), rec("", input_tokens=7)]
+    expected = {
+        "requests": 1,
+        "records": 1,
+        "tokens": 7,
+        "models": ["(no model)"],
+        "reasons": {"the source names no model (export it grouped by model)": 1},
+    }
+    assert rate_all(records, book).as_dict()["unpriced"] == expected
+    bulk = summarize_time_of_use(RecordColumns.from_records(records), book)
+    assert bulk["unpriced"] == expected
+    assert bulk["total_cost_usd"] == "0.3"  # 100,000 x $3 per million
+
+
 def test_aliases_dated_ids_and_vendor_prefixes_resolve_to_one_model():
     book = PriceBook.build([SONNET_45], {"claude-sonnet-4-5-20250929": "claude-sonnet-4-5"})
     for raw in (

@@ -230,3 +230,17 @@ def test_console_token_and_cost_exports_reconcile_to_the_cent():
     assert rec["claude-haiku-4-5"]["billed_usd"] == "0.03"
     # the Console rounds each row to the cent; the difference stays under a cent per row
     assert abs(D(rec["claude-opus-4-5"]["difference_usd"])) < D("0.01")
+
+
+def test_an_openai_export_not_grouped_by_model_is_kept_and_reported_unpriced():
+    # The real cookbook export (SOURCES.md): 26 daily rows, model null in every one.
+    report = run_import(DATA / "openai_usage_api/completions_usage_buckets_1d_cookbook.json")
+    assert report["records_imported"] == 26
+    assert report["errors"]["count"] == 0 and report["lines_skipped"] == 0
+    assert report["by_model"] == [] and report["total_cost_usd"] == "0"
+    unpriced = report["unpriced"]
+    assert unpriced["records"] == 26 and unpriced["requests"] == 19_347
+    # 16,951,009 prompt tokens (cached included) + 729,421 output tokens
+    assert unpriced["tokens"] == 16_951_009 + 729_421
+    assert unpriced["models"] == ["(no model)"]
+    assert unpriced["reasons"] == {"the source names no model (export it grouped by model)": 26}

@@ -10,8 +10,9 @@ Every ``results[]`` row of a bucket becomes one aggregate record (log-formats.md
 * ``batch: true`` (only present when grouped by batch) means the batch tier;
 * the record's time is the bucket start; the bucket end is exclusive (section 6).
 
-Rows without a model (the export was not grouped by model) cannot be priced and are
-skipped with the reason. Costs API pages (``organization.costs.result``) hold dollars, not
+Rows without a model (the export was not grouped by model) are imported with an empty
+model id: their tokens and requests count, and the summary puts them in the unpriced bucket
+with the reason, so the user sees the volume and learns to re-export with ``group_by=model``. Costs API pages (``organization.costs.result``) hold dollars, not
 tokens, and are refused with a clear error.
 
 This module also holds the JSON reading shared by the JSON formats (``iter_json``): JSON
@@ -325,7 +326,7 @@ def tier(value: Any, field: str = "service_tier") -> str:
 
 
 def usage_record(result: Mapping[str, Any], start: datetime) -> UsageRecord:
-    """One completions result as a record (the caller has checked that it has a model)."""
+    """One completions result as a record (model "" when the export is not grouped by model)."""
     prompt = _int(result, "input_tokens")
     cached = _int(result, "input_cached_tokens")
     written = _int(result, "input_cache_write_tokens")
@@ -341,7 +342,7 @@ def usage_record(result: Mapping[str, Any], start: datetime) -> UsageRecord:
         raise RecordError("batch", f"must be true, false or null, got {batch!r}")
     return UsageRecord(
         provider="openai",
-        model=str(result["model"]).strip(),
+        model=(text_dim(result.get("model")) or "").strip(),
         timestamp=start,
         input_tokens=uncached,
         cache_read_tokens=cached,
@@ -418,8 +419,6 @@ class OpenAIUsageAPIParser:
             )
         if kind != USAGE_RESULT:
             return Skipped(item.line, f"{kind}: only completions usage is priced")
-        if not text_dim(result.get("model")):
-            return Skipped(item.line, "usage not grouped by model: re-export with group_by=model")
         try:
             record = usage_record(result, start_at)
         except RecordError as exc:

@@ -52,12 +52,19 @@ def test_it_is_registered_under_its_format_name():
     assert PARSER.description
 
 
-def test_it_skips_every_row_of_an_export_not_grouped_by_model():
+def test_the_real_ungrouped_export_imports_every_row_without_a_model():
     events = parse_file(COOKBOOK)
-    assert Counter(type(e).__name__ for e in events) == {"Skipped": 26}
-    assert all("group_by=model" in e.reason for e in events)
+    records = parsed(events)
+    assert len(events) == len(records) == 26
+    assert {p.record.model for p in records} == {""}  # not grouped by model: unpriced later
+    assert all(p.aggregate and p.merge == Merge.SUM for p in records)
+    # SOURCES.md: input_tokens 16,951,009 include 168,128 cached tokens (section 0.1)
+    assert sum(p.record.input_tokens for p in records) == 16_951_009 - 168_128
+    assert sum(p.record.cache_read_tokens for p in records) == 168_128
+    assert sum(p.record.output_tokens for p in records) == 729_421
+    assert sum(p.record.requests for p in records) == 19_347
     # The first result object opens on line 7 of the pretty-printed file.
-    assert events[0].line == 7
+    assert records[0].line == 7
 
 
 def test_it_converts_the_real_cookbook_rows_once_grouped_by_model():
