@@ -123,8 +123,25 @@ def _reconciliation(workload: Workload, book, summary: dict[str, Any]) -> list[d
             row["basis"].add("same records")
         else:
             row["basis"].add("all usage of the model")
+    used = {
+        row["model"]
+        for row in summary["by_model"]
+        if any(row.get(f"{meter}_tokens") for meter in TOKEN_METERS)
+    }
     out = []
     for r in rows.values():
+        if r["basis"] == {"all usage of the model"} and r["model"] not in used:
+            # a cost export alone: nothing of this model to compare with, so no difference
+            out.append(
+                {
+                    "model": r["model"],
+                    "computed_usd": None,
+                    "billed_usd": decimal_str(r["billed"]),
+                    "difference_usd": None,
+                    "basis": "billed only: import the token usage of the same period to compare",
+                }
+            )
+            continue
         if "all usage of the model" in r["basis"]:
             r["computed"] = computed_by_model.get(r["model"], Decimal(0))
         out.append(

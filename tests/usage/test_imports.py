@@ -244,3 +244,15 @@ def test_an_openai_export_not_grouped_by_model_is_kept_and_reported_unpriced():
     assert unpriced["tokens"] == 16_951_009 + 729_421
     assert unpriced["models"] == ["(no model)"]
     assert unpriced["reasons"] == {"the source names no model (export it grouped by model)": 26}
+
+
+def test_a_cost_export_alone_reports_what_was_billed_without_a_made_up_difference():
+    report = run_import(
+        DATA / "anthropic_console_csv/claude_api_cost_2026_02_01_to_2026_02_01.csv",
+        workload="cost-only",
+    )
+    rec = {r["model"]: r for r in report["reconciliation"]}
+    assert rec["claude-opus-4-5"]["billed_usd"] == "4.36"
+    assert rec["claude-opus-4-5"]["computed_usd"] is None
+    assert rec["claude-opus-4-5"]["difference_usd"] is None
+    assert rec["claude-opus-4-5"]["basis"].startswith("billed only")
