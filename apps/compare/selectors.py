@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from apps.catalog.models import Provider
 from apps.catalog.selectors import tokens_display
-from apps.rating.adapter import _generation, published_book
+from apps.rating.adapter import catalog_generation_key, published_book
 from apps.usage.models import ImportJob, JobStatus, Workload
 
 from . import charts
@@ -203,7 +203,7 @@ def _row(
 
 def catalog_generation() -> str:
     """A short digest of the published catalog's state: part of every cache key."""
-    return hashlib.sha256(repr(_generation()).encode()).hexdigest()[:16]
+    return hashlib.sha256(repr(catalog_generation_key()).encode()).hexdigest()[:16]
 
 
 def _cached(kind: str, parts: tuple[Any, ...], compute: Callable[[], Any]) -> Any:

@@ -83,10 +83,6 @@ def build_book(versions: Iterable[PriceVersion]) -> PriceBook:
 
 def catalog_generation_key() -> tuple:
     """What changes whenever a version is published or an alias added (two cheap queries)."""
-    return _generation()
-
-
-def _generation() -> tuple:
     stats = PriceVersion.objects.filter(status=VersionStatus.PUBLISHED).aggregate(
         n=Count("id"), last=Max("published_at"), top=Max("id")
     )
@@ -99,7 +95,7 @@ def published_book(key: tuple | None = None) -> PriceBook:
 
     ``key`` is a ``catalog_generation_key()`` the caller already read in this request.
     """
-    key = _generation() if key is None else key
+    key = catalog_generation_key() if key is None else key
     with _lock:
         cached = _cache.get("published")
         if cached is not None and cached[0] == key:

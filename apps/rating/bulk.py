@@ -339,11 +339,8 @@ def summarize_time_of_use(
     cols: RecordColumns, book: PriceBook, *, at: datetime | None = None
 ) -> dict:
     """The same JSON shape as ``summary.RatingSummary.as_dict`` (by_model, total, unpriced), exact."""
-    from .summary import (
-        NO_MODEL,
-        NO_MODEL_ID,
-        decimal_str,
-    )  # local: summary imports nothing from here
+    # local import: summary imports nothing from here
+    from .summary import NO_MODEL, NO_MODEL_ID, decimal_str
 
     sheets, sheet_of = assign_sheets(cols, book, at=at)
     order = np.argsort(sheet_of, kind="stable")

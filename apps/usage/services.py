@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -519,67 +519,32 @@ def _commit(
 
 
 def _row_values(job: ImportJob, p: Parsed) -> dict[str, Any]:
-    r = p.record
-    key = p.source_key
-    when = r.timestamp
-    if when.tzinfo is None:  # zone-less times are UTC (what the database made of them anyway)
-        when = when.replace(tzinfo=UTC)
-    return {
-        "workload_id": job.workload_id,
-        "source_format": key.split(":", 1)[0][:32],
-        "source_key": key[:255],
-        "job_id": job.pk,
-        "provider": r.provider[:40],
-        "model": r.model[:200],
-        "timestamp": when,
-        "aggregate": p.aggregate,
-        "session_id": r.session_id[:200],
-        "request_id": r.request_id[:200],
-        "input_tokens": r.input_tokens,
-        "cache_read_tokens": r.cache_read_tokens,
-        "cache_write_5m_tokens": r.cache_write_5m_tokens,
-        "cache_write_30m_tokens": r.cache_write_30m_tokens,
-        "cache_write_1h_tokens": r.cache_write_1h_tokens,
-        "cache_write_12h_tokens": r.cache_write_12h_tokens,
-        "cache_write_24h_tokens": r.cache_write_24h_tokens,
-        "output_tokens": r.output_tokens,
-        "reasoning_tokens": r.reasoning_tokens,
-        "web_search_calls": r.web_search_calls,
-        "requests": r.requests,
-        "service_tier": r.service_tier,
-        "region": r.region[:20],
-        "billed_cost_usd": r.billed_cost_usd,
-        "long_context": r.long_context,
-    }
+    """The row an event becomes, by field (for merges and bulk_create)."""
+    return dict(zip(ROW_FIELDS, _row_tuple_of(job, p), strict=True))
+
+
+# "keep the largest": the final streamed snapshot has the most output tokens, then tokens
+_SIZE_FIELDS = tuple(f for f in SUMMED if f.endswith("_tokens"))
+_row_sizes = itemgetter(*_SIZE_FIELDS)
+_record_sizes = attrgetter(*_SIZE_FIELDS)  # UsageRecord attributes share the row's names
 
 
 def _size_key(values: dict[str, Any]) -> tuple[int, int]:
-    # "keep the largest": the final streamed snapshot has the most output tokens
-    return (values["output_tokens"], sum(values[f] for f in SUMMED if f.endswith("_tokens")))
+    return (values["output_tokens"], sum(_row_sizes(values)))
 
 
 def _record_size(r) -> tuple[int, int]:
     """``_size_key`` of the row a record becomes, without building the row."""
-    return (
-        r.output_tokens,
-        r.input_tokens
-        + r.cache_read_tokens
-        + r.cache_write_5m_tokens
-        + r.cache_write_30m_tokens
-        + r.cache_write_1h_tokens
-        + r.cache_write_12h_tokens
-        + r.cache_write_24h_tokens
-        + r.output_tokens
-        + r.reasoning_tokens,
-    )
+    return (r.output_tokens, sum(_record_sizes(r)))
 
 
 def _merge_in_batch(
     job: ImportJob, batch: list[Parsed]
 ) -> tuple[dict[str, Parsed | dict[str, Any]], dict[str, str], int]:
-    """Per source key, the event to write (or, once a SUM merge added to it, its row)."""
-    # Per key, the event kept so far (a row is built once, for the winner only) or, once a
-    # SUM merge has added to it, its row.
+    """Per source key, the event to write (or, once a SUM merge added to it, its row).
+
+    A row is built once, for the winner only.
+    """
     kept: dict[str, Any] = {}
     sizes: dict[str, tuple[int, int]] = {}  # size of each kept event
     policy: dict[str, str] = {}
@@ -619,7 +584,7 @@ def _existing_rows(job: ImportJob, keys: list[str]) -> dict[str, dict[str, Any]]
     if connection.vendor == "postgresql":
         # The ORM query below, with the keys as ONE binary array parameter (the same plan:
         # PostgreSQL reads IN (...) as = ANY(ARRAY[...])) rather than thousands of
-        # placeholders that Django compiles and psycopg quotes one by one on every batch.
+        # separate query parameters that Django compiles and psycopg quotes one by one.
         sql = (
             f"SELECT {', '.join(columns)} FROM {UsageRow._meta.db_table} "
             "WHERE workload_id = %b AND source_key = ANY(%b)"
@@ -681,7 +646,7 @@ assert len(_COPY_TYPES) == len(ROW_FIELDS)
 
 
 def _row_tuple_of(job: ImportJob, p: Parsed) -> tuple:
-    """``_row_tuple(_row_values(job, p))`` without the dict: the common case of a new row."""
+    """The row an event becomes, in ROW_FIELDS order: straight to COPY for a new row."""
     r = p.record
     key = p.source_key
     when = r.timestamp

@@ -12,8 +12,9 @@ Every ``results[]`` row of a bucket becomes one aggregate record (log-formats.md
 
 Rows without a model (the export was not grouped by model) are imported with an empty
 model id: their tokens and requests count, and the summary puts them in the unpriced bucket
-with the reason, so the user sees the volume and learns to re-export with ``group_by=model``. Costs API pages (``organization.costs.result``) hold dollars, not
-tokens, and are refused with a clear error.
+with the reason, so the user sees the volume and learns to re-export with ``group_by=model``.
+Costs API pages (``organization.costs.result``) hold dollars, not tokens, and are refused
+with a clear error.
 
 This module also holds the JSON reading shared by the JSON formats (``iter_json``): JSON
 Lines are streamed line by line; a whole JSON document is read into memory up to
