@@ -15,17 +15,21 @@ $(STAMP): pyproject.toml scripts/find-python
 	  $(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+# A random key for this machine's local runs (never committed); production sets SECRET_KEY.
+.secret-key:
+	@umask 077 && python3 -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
-run: $(STAMP)
+install: $(STAMP) .secret-key
+
+run: $(STAMP) .secret-key
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_catalog
 	$(PY) manage.py runserver --insecure $(HOST):$(PORT)  # --insecure: serve static files with DEBUG off
 
-worker: $(STAMP)
+worker: $(STAMP) .secret-key
 	$(VENV)/bin/celery -A pricing_site worker --loglevel=info --concurrency=2
 
-test: $(STAMP)
+test: $(STAMP) .secret-key
 	scripts/test
 
 # The benchmark's own environment: the project plus LiteLLM, the peer it is measured
@@ -41,7 +45,7 @@ $(BENCH_STAMP): pyproject.toml scripts/find-python
 	@touch $(BENCH_STAMP)
 
 BENCH_ARGS ?= --imports --compare
-bench: $(BENCH_STAMP)
+bench: $(BENCH_STAMP) .secret-key
 	$(BENCH_VENV)/bin/python -m bench $(BENCH_ARGS)
 
 lint: $(STAMP)
@@ -50,8 +54,8 @@ lint: $(STAMP)
 fmt: $(STAMP)
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
-check-contracts: $(STAMP)
+check-contracts: $(STAMP) .secret-key
 	PYTHON=$(PY) ../shared/tools/check-contracts
 
 clean:
-	rm -rf $(VENV) .bench-venv db.sqlite3 .pytest_cache
+	rm -rf $(VENV) .bench-venv db.sqlite3 .pytest_cache .secret-key

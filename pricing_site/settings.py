@@ -7,25 +7,35 @@ services; the code is the same.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_str, read_secret_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # 1. Core
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY")
+# The key comes from SECRET_KEY, or from the file SECRET_KEY_FILE names (default
+# .secret-key, which `make install` fills with random bytes on each machine, never committed).
+# There is no fallback key: with DEBUG off and no key the site does not start; with DEBUG on
+# a random key is made for this process (sessions end when it restarts).
+SECRET_KEY = env_str("SECRET_KEY") or read_secret_file(
+    env_str("SECRET_KEY_FILE", str(BASE_DIR / ".secret-key"))
+)
 if not SECRET_KEY:
-    if not DEBUG and env_bool("REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    # Local and test runs only: a fixed key is harmless because nothing signed with it
-    # leaves the machine. Production sets SECRET_KEY (and REQUIRE_SECRET_KEY=1).
-    SECRET_KEY = "insecure-local-only-key-set-SECRET_KEY-in-production-0123456789"
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set: set it (or SECRET_KEY_FILE) in the environment; "
+            "`make install` writes a random local key to .secret-key"
+        )
+    SECRET_KEY = secrets.token_urlsafe(50)
+if len(SECRET_KEY) < 32 or SECRET_KEY.startswith("django-insecure"):
+    raise ImproperlyConfigured("SECRET_KEY must be at least 32 random characters")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -132,6 +142,18 @@ IMPORT_MAX_ARCHIVE_MEMBERS = env_int("IMPORT_MAX_ARCHIVE_MEMBERS", 10_000)
 IMPORT_MAX_DECOMPRESSED_BYTES = env_int("IMPORT_MAX_DECOMPRESSED_BYTES", 10 * 1024**3)
 IMPORT_MAX_COMPRESSION_RATIO = env_int("IMPORT_MAX_COMPRESSION_RATIO", 100)
 IMPORT_BATCH_RECORDS = env_int("IMPORT_BATCH_RECORDS", 5_000)
+
+# Rate limits. Estimates spend compute units per client and minute (a quick estimate is 1
+# unit, a conversation month 1 + 1 per 10,000 requests); over the budget: 429. Sign-in:
+# after LOGIN_MAX_FAILURES wrong passwords for one user name, or from one address, within
+# LOGIN_FAILURE_WINDOW seconds, sign-in is refused until the window ends.
+COMPUTE_UNITS_PER_MINUTE_ANON = env_int("COMPUTE_UNITS_PER_MINUTE_ANON", 300)
+COMPUTE_UNITS_PER_MINUTE_USER = env_int("COMPUTE_UNITS_PER_MINUTE_USER", 1200)
+LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 10)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+# Behind a reverse proxy, the META key holding the client address (e.g. HTTP_X_REAL_IP).
+# Unset: REMOTE_ADDR (a client-written header must not choose whose budget it spends).
+TRUSTED_PROXY_HEADER = env_str("TRUSTED_PROXY_HEADER")
 
 # 5. Cache: local memory by default; Redis when CACHE_URL is set (needed with several web processes).
 _cache_url = env_str("CACHE_URL")

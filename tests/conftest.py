@@ -36,6 +36,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_catalog", verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def _generous_rate_limits(settings):
+    """Tests share one client address; the tests of the limits themselves set them low."""
+    settings.COMPUTE_UNITS_PER_MINUTE_ANON = 10**9
+    settings.COMPUTE_UNITS_PER_MINUTE_USER = 10**9
+    settings.LOGIN_MAX_FAILURES = 10**9
+
+
 @pytest.fixture
 def alice(django_user_model):
     return django_user_model.objects.create_user(

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.views.decorators.csrf import csrf_exempt
+
+from apps.common.dates import DateError, parse_instant
 
 from .models import LanguageModel
 from .selectors import (
@@ -43,8 +46,12 @@ class BadRequest(ValueError):
 
 
 def api_view(view: View) -> View:
-    """GET/HEAD only, JSON errors (405 too), and the public cache header."""
+    """GET/HEAD only, JSON errors (405 too), and the public cache header.
 
+    CSRF-exempt because it never writes: a POST gets this JSON 405, not the CSRF page.
+    """
+
+    @csrf_exempt
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
         if request.method not in ALLOWED_METHODS:
@@ -69,22 +76,18 @@ def parse_at(raw: str | None) -> datetime:
     """The ``at`` parameter as an aware UTC instant; absent means now.
 
     ISO 8601 with ``Z`` or an offset; no offset means UTC; a date alone means 00:00 UTC.
+    Bounded (1970 to 9000) by the shared date parser, so no date overflows.
     """
     if raw is None or not raw.strip():
         return timezone.now()
-    text = _SPACE_OFFSET.sub(r"\1+\2", raw.strip())
-    if text.endswith(("z", "Z")):
-        text = text[:-1] + "+00:00"
+    text = _SPACE_OFFSET.sub(r"\1+\2", raw.strip()[:64])
     try:
-        when = datetime.fromisoformat(text)
-    except ValueError as exc:
+        return parse_instant(text, "at")
+    except DateError as exc:
         raise BadRequest(
-            f"at: {raw!r} is not an ISO 8601 date-time "
+            f"at: {exc.message} "
             "(examples: 2026-03-01, 2026-03-01T12:00:00Z, 2026-03-01T12:00:00+02:00)"
         ) from exc
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
 
 
 def _no_version(model: LanguageModel, when: datetime) -> JsonResponse:

@@ -1,22 +1,26 @@
-"""POST /api/v1/estimate: a quick workload's monthly cost on every model."""
+"""POST /api/v1/estimate: a quick or conversation workload's monthly cost on every model."""
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+
+from apps.common.http import ApiError, json_error, read_json_object
+from apps.common.throttle import charge_compute, compute_units
 
 from .conversation import conversation_dict
 from .forms import quick_workload
 from .imported import estimate_conversation
 from .quick import WorkloadError
 from .services import estimate
-from .timeline import ConversationWorkload
+from .timeline import ConversationWorkload, planned_requests
 
 MAX_BODY = 64 * 1024
 MAX_CONVERSATION_REQUESTS = 1_000_000
+MAX_SEED = 2**32 - 1
+MAX_MODELS = 500
 # Omitted optional fields mean "no shared prefix, no batch"; the page has its own examples.
 API_DEFAULTS = {
     "cached_prefix_tokens": 0,
@@ -26,38 +30,64 @@ API_DEFAULTS = {
 }
 
 
+def throttled(request: HttpRequest, units: int) -> JsonResponse | None:
+    """A 429 with ``Retry-After`` when this client has spent its compute budget, else None."""
+    verdict = charge_compute(request, units)
+    if verdict.allowed:
+        return None
+    response = json_error(429, verdict.message)
+    response["Retry-After"] = str(verdict.retry_after)
+    return response
+
+
 # A pure computation that changes nothing and uses no session: no CSRF token is needed,
 # so scripts can call it (there is no cookie-authenticated state to forge).
 @csrf_exempt
-@require_http_methods(["POST"])
 def estimate_view(request: HttpRequest) -> JsonResponse:
-    if len(request.body) > MAX_BODY:
-        return JsonResponse({"error": "request body too large", "field": "body"}, status=413)
+    if request.method != "POST":
+        response = json_error(405, f"method {request.method} not allowed; POST a workload")
+        response["Allow"] = "POST"
+        return response
     try:
-        data = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return JsonResponse({"error": "body: not valid JSON", "field": "body"}, status=400)
-    try:
-        if not isinstance(data, dict):
-            raise WorkloadError("body", "must be a JSON object")
-        models = data.get("models")
-        if models is not None and (
-            not isinstance(models, list) or not all(isinstance(m, str) for m in models)
-        ):
-            raise WorkloadError("models", "must be a list of model ids")
+        data = read_json_object(request, max_bytes=MAX_BODY)
+        models = _models(data.get("models"))
         if "conversations_per_month" in data:
-            return _conversation(data, models)
-        for required in ("requests_per_month", "input_tokens", "output_tokens"):
-            if required not in data:
-                raise WorkloadError(required, "is required")
-        workload = quick_workload(data, defaults=API_DEFAULTS)
-        results, unknown = estimate(workload, models=models)
+            return _conversation(request, data, models)
+        return _quick(request, data, models)
+    except ApiError as exc:
+        return json_error(exc.status, str(exc), exc.field)
     except WorkloadError as exc:
-        return JsonResponse({"error": str(exc), "field": exc.field}, status=400)
+        return json_error(400, str(exc), exc.field)
+
+
+def _models(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(m, str) for m in value):
+        raise WorkloadError("models", "must be a list of model ids")
+    if len(value) > MAX_MODELS:
+        raise WorkloadError("models", f"at most {MAX_MODELS} model ids")
+    return value
+
+
+def _unknown_only(
+    models: list[str] | None, unknown: list[str], results: list
+) -> JsonResponse | None:
     if models and unknown and not results:
-        return JsonResponse(
-            {"error": f"models: unknown model ids {unknown}", "field": "models"}, status=400
-        )
+        return json_error(400, f"models: unknown model ids {unknown}", "models")
+    return None
+
+
+def _quick(request: HttpRequest, data: dict, models: list[str] | None) -> JsonResponse:
+    for required in ("requests_per_month", "input_tokens", "output_tokens"):
+        if required not in data:
+            raise WorkloadError(required, "is required")
+    workload = quick_workload(data, defaults=API_DEFAULTS)
+    if (limited := throttled(request, compute_units(0))) is not None:
+        return limited
+    results, unknown = estimate(workload, models=models)
+    if (error := _unknown_only(models, unknown, results)) is not None:
+        return error
     return JsonResponse(
         {
             "workload": _workload_dict(workload),
@@ -67,23 +97,26 @@ def estimate_view(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _conversation(data: dict, models) -> JsonResponse:
+def _conversation(request: HttpRequest, data: dict, models: list[str] | None) -> JsonResponse:
     """The conversation form: a seeded timeline replayed against every cache policy."""
     params = ConversationWorkload.from_mapping(data)
-    if params.conversations_per_month * params.turns_per_conversation > MAX_CONVERSATION_REQUESTS:
-        # a request answers in a few seconds at most; bigger months are a page/task job
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise WorkloadError("seed", f"must be a whole number from 0 to {MAX_SEED:,}")
+    # The work is bounded before it starts: requests after the context strategy
+    # (compaction adds one per compaction), not conversations x turns.
+    requests = planned_requests(params)
+    if requests > MAX_CONVERSATION_REQUESTS:
         raise WorkloadError(
             "conversations_per_month",
-            f"conversations x turns must be at most {MAX_CONVERSATION_REQUESTS:,} requests a month",
+            f"the month would send {requests:,} requests (compactions included); "
+            f"at most {MAX_CONVERSATION_REQUESTS:,} in one request",
         )
-    seed = data.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise WorkloadError("seed", "must be a whole number, 0 or more")
+    if (limited := throttled(request, compute_units(requests))) is not None:
+        return limited
     timeline, results, unknown = estimate_conversation(params, models=models, seed=seed)
-    if models and unknown and not results:
-        return JsonResponse(
-            {"error": f"models: unknown model ids {unknown}", "field": "models"}, status=400
-        )
+    if (error := _unknown_only(models, unknown, results)) is not None:
+        return error
     return JsonResponse(
         {
             "workload": {

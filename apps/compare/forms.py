@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from .quick import QuickWorkload, WorkloadError
+from apps.common.numbers import NumberError, parse_decimal, parse_int
+
+from .quick import MAX_GAP_SECONDS, MAX_TOKENS, QuickWorkload, WorkloadError
+
+# The widest whole number any quick field accepts before its own range check (which
+# names the real limit): requests per month go up to 10**10.
+MAX_INPUT = 10**10
+MAXIMA = {
+    "input_tokens": MAX_TOKENS,
+    "output_tokens": MAX_TOKENS,
+    "cached_prefix_tokens": MAX_TOKENS,
+    "automatic_retention_seconds": MAX_GAP_SECONDS,
+}
 
 DEFAULTS: dict[str, Any] = {
     "requests_per_month": 100_000,
@@ -20,31 +32,23 @@ DEFAULTS: dict[str, Any] = {
 
 
 def _int(data: Mapping[str, Any], key: str, default: Any) -> int:
-    value = data.get(key, default)
-    if isinstance(value, bool):
-        raise WorkloadError(key, "must be a whole number")
+    """A whole number, bounded before conversion (``apps.common.numbers``)."""
     try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError) as exc:
-        raise WorkloadError(key, f"must be a whole number, got {value!r}") from exc
-    if not number.is_finite() or number != number.to_integral_value():
-        raise WorkloadError(key, f"must be a whole number, got {value!r}")
-    return int(number)
+        return parse_int(data.get(key, default), key, maximum=MAXIMA.get(key, MAX_INPUT))
+    except NumberError as exc:
+        raise WorkloadError(key, exc.message) from exc
 
 
 def _dec(data: Mapping[str, Any], key: str, default: Any) -> Decimal | None:
     value = data.get(key, default)
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise WorkloadError(key, "must be a number")
     try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError) as exc:
-        raise WorkloadError(key, f"must be a number, got {value!r}") from exc
-    if not number.is_finite():
-        raise WorkloadError(key, "must be a finite number")
-    return number
+        return parse_decimal(value, key, allow_negative=True)
+    except NumberError as exc:
+        if exc.kind == "too_large" and key == "mean_gap_seconds":
+            raise WorkloadError(key, f"must be at most {MAX_GAP_SECONDS:,} (30 days)") from exc
+        raise WorkloadError(key, exc.message) from exc
 
 
 def quick_workload(
@@ -64,9 +68,9 @@ def quick_workload(
         batch_share=_dec(data, "batch_share", d["batch_share"]) or Decimal(0),
         arrival=str(data.get("arrival", d["arrival"]) or "poisson"),
         automatic_hit_rate=_dec(data, "automatic_hit_rate", None),
-        automatic_retention_seconds=_int(data, "automatic_retention_seconds", 0)
-        if retention
-        else None,
+        automatic_retention_seconds=None
+        if retention in (None, "", 0)
+        else _int(data, "automatic_retention_seconds", 0),
     )
     workload.validate()
     return workload

@@ -38,6 +38,7 @@ DEFAULT_AUTOMATIC_RETENTION = 300
 PING_INPUT, PING_OUTPUT = 1, 1
 MAX_PINGS_PER_GAP = 10_000
 MAX_TOKENS = 100_000_000  # per request; far beyond any context window
+MAX_GAP_SECONDS = 30 * 86_400  # a gap, or a retention, longer than a month is no cache
 
 
 class WorkloadError(ValueError):
@@ -66,7 +67,8 @@ class QuickWorkload:
             ("output_tokens", 0 <= self.output_tokens <= MAX_TOKENS, "must be between 0 and 100,000,000"),
             ("cached_prefix_tokens", 0 <= self.cached_prefix_tokens <= self.input_tokens,
              "must be between 0 and input_tokens"),
-            ("mean_gap_seconds", self.mean_gap_seconds > 0, "must be more than 0"),
+            ("mean_gap_seconds", 0 < self.mean_gap_seconds <= MAX_GAP_SECONDS,
+             f"must be more than 0 and at most {MAX_GAP_SECONDS:,} (30 days)"),
             ("batch_share", Decimal(0) <= self.batch_share <= Decimal(1), "must be between 0 and 1"),
             ("arrival", self.arrival in ("poisson", "fixed"), "must be poisson or fixed"),
         ]  # fmt: skip
@@ -75,6 +77,19 @@ class QuickWorkload:
                 raise WorkloadError(name, message)
         if self.automatic_hit_rate is not None and not Decimal(0) <= self.automatic_hit_rate <= 1:
             raise WorkloadError("automatic_hit_rate", "must be between 0 and 1")
+        validate_retention(self.automatic_retention_seconds)
+
+
+def validate_retention(seconds: int | None) -> None:
+    """An automatic cache's assumed retention: absent, or 1 s to 30 days."""
+    if seconds is None:
+        return
+    if isinstance(seconds, bool) or not isinstance(seconds, int):
+        raise WorkloadError("automatic_retention_seconds", "must be a whole number of seconds")
+    if not 1 <= seconds <= MAX_GAP_SECONDS:
+        raise WorkloadError(
+            "automatic_retention_seconds", f"must be between 1 and {MAX_GAP_SECONDS:,} seconds"
+        )
 
 
 @dataclass(frozen=True, slots=True)

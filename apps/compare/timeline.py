@@ -18,16 +18,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from .quick import WorkloadError
+from apps.common.numbers import NumberError, parse_decimal, parse_int
+
+from .quick import MAX_GAP_SECONDS, MAX_TOKENS, WorkloadError, validate_retention
 
 MONTH_SECONDS = 30 * 86_400  # described workloads spread their conversations over 30 days
 MAX_TURNS = 10_000
 MAX_REQUESTS = 5_000_000  # conversations x turns: bounded memory (~60 bytes a request)
+MAX_GAP_WEIGHT = 1_000  # the page's percentages are weights too (0 to 100 each)
+MAX_WHOLE = 10**10  # the widest whole number parsed; each field's own range is checked after
 CONTEXT_STRATEGIES = ("none", "sliding", "hysteresis", "compaction")
 ARRIVALS = ("poisson", "fixed")
 
@@ -188,6 +192,8 @@ class ConversationWorkload:
                 raise WorkloadError(name, "must be a whole number")
             if value < 0:
                 raise WorkloadError(name, "must be 0 or more")
+            if name != "conversations_per_month" and value > MAX_TOKENS:
+                raise WorkloadError(name, f"must be at most {MAX_TOKENS:,}")
         if not 1 <= self.turns_per_conversation <= MAX_TURNS:
             raise WorkloadError("turns_per_conversation", f"must be between 1 and {MAX_TURNS:,}")
         if self.conversations_per_month * self.turns_per_conversation > MAX_REQUESTS:
@@ -219,12 +225,17 @@ class ConversationWorkload:
         if rate is not None and not Decimal(0) <= rate <= Decimal(1):
             raise WorkloadError("automatic_hit_rate", "must be between 0 and 1")
         retention = self.automatic_retention_seconds
-        if retention is not None and (isinstance(retention, bool) or retention <= 0):
-            raise WorkloadError("automatic_retention_seconds", "must be more than 0")
+        validate_retention(retention)
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> ConversationWorkload:
-        """Parse JSON or form data; every error names its field. Validates."""
+    def from_mapping(
+        cls, data: Mapping[str, Any], *, gap_weights: bool = False
+    ) -> ConversationWorkload:
+        """Parse JSON or form data; every error names its field. Validates.
+
+        ``gaps`` shares are probabilities that add up to 1; the page passes percentages as
+        weights (``gap_weights``), which the generator normalizes.
+        """
         if not isinstance(data, Mapping):
             raise WorkloadError("body", "must be a JSON object")
         defaults = cls(0, 1, 0, 0, 0)
@@ -242,6 +253,8 @@ class ConversationWorkload:
                 kw[name] = str(data[name])
         if "gaps" in data:
             kw["gaps"] = _parse_gaps(data["gaps"])
+            if not gap_weights:
+                _check_probabilities(kw["gaps"])
         if data.get("automatic_hit_rate") not in (None, ""):
             kw["automatic_hit_rate"] = _number("automatic_hit_rate", data["automatic_hit_rate"])
         if data.get("automatic_retention_seconds") not in (None, "", 0):
@@ -263,22 +276,17 @@ def _fields(w: ConversationWorkload) -> dict[str, Any]:
 
 
 def _number(name: str, value: Any) -> Decimal:
-    if isinstance(value, bool):
-        raise WorkloadError(name, "must be a number")
     try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError) as exc:
-        raise WorkloadError(name, f"must be a number, got {value!r}") from exc
-    if not number.is_finite():
-        raise WorkloadError(name, "must be a finite number")
-    return number
+        return parse_decimal(value, name, allow_negative=True)
+    except NumberError as exc:
+        raise WorkloadError(name, exc.message) from exc
 
 
 def _whole(name: str, value: Any) -> int:
-    number = _number(name, value)
-    if number != number.to_integral_value():
-        raise WorkloadError(name, f"must be a whole number, got {value!r}")
-    return int(number)
+    try:
+        return parse_int(value, name, maximum=MAX_WHOLE)
+    except NumberError as exc:
+        raise WorkloadError(name, exc.message) from exc
 
 
 def _parse_gaps(value: Any) -> tuple[tuple[float, float], ...]:
@@ -301,12 +309,22 @@ def _validate_gaps(gaps: Sequence[tuple[float, float]]) -> None:
     if not gaps or len(gaps) > 16:
         raise WorkloadError("gaps", "must have between 1 and 16 components")
     for share, mean in gaps:
-        if not (math.isfinite(share) and share >= 0):
-            raise WorkloadError("gaps", "shares must be 0 or more")
-        if not (math.isfinite(mean) and mean > 0):
-            raise WorkloadError("gaps", "mean gaps must be more than 0 seconds")
-    if sum(share for share, _ in gaps) <= 0:
+        if not (math.isfinite(share) and 0 <= share <= MAX_GAP_WEIGHT):
+            raise WorkloadError("gaps", f"shares must be between 0 and {MAX_GAP_WEIGHT:,}")
+        if not (math.isfinite(mean) and 0 < mean <= MAX_GAP_SECONDS):
+            raise WorkloadError(
+                "gaps", f"mean gaps must be more than 0 and at most {MAX_GAP_SECONDS:,} seconds"
+            )
+    if math.fsum(share for share, _ in gaps) <= 0:
         raise WorkloadError("gaps", "the shares must add up to more than 0")
+
+
+def _check_probabilities(gaps: Sequence[tuple[float, float]]) -> None:
+    """The API's gap shares are probabilities: each 0 to 1, adding up to 1."""
+    if any(not 0 <= share <= 1 for share, _ in gaps):
+        raise WorkloadError("gaps", "shares are probabilities: each between 0 and 1")
+    if abs(math.fsum(share for share, _ in gaps) - 1.0) > 1e-6:
+        raise WorkloadError("gaps", "shares are probabilities: they must add up to 1")
 
 
 # --------------------------------------------------------------------------- the generator
@@ -376,6 +394,16 @@ def conversation_template(w: ConversationWorkload) -> _Template:
     return _Template(prompt, shared, output, kind, turn, refused)
 
 
+def planned_requests(params: ConversationWorkload) -> int:
+    """Requests the month sends under its context strategy (each compaction is one more).
+
+    Cheap (one pass over the turns of one conversation), so a caller can refuse a month
+    that is too big before any timeline is generated or replayed.
+    """
+    params.validate()
+    return params.conversations_per_month * len(conversation_template(params).prompt)
+
+
 def conversation_timeline(
     params: ConversationWorkload, seed: int = 0, *, origin: float = 0.0
 ) -> Timeline:
@@ -387,6 +415,13 @@ def conversation_timeline(
     """
     params.validate()
     tpl = conversation_template(params)
+    sent = params.conversations_per_month * len(tpl.prompt)
+    if sent > MAX_REQUESTS:  # compaction adds requests: the cap holds after the strategy
+        raise WorkloadError(
+            "conversations_per_month",
+            f"the month would send {sent:,} requests (compactions included); "
+            f"at most {MAX_REQUESTS:,}",
+        )
     rng = np.random.default_rng(seed)
     c, turns = params.conversations_per_month, params.turns_per_conversation
     starts = rng.uniform(0.0, MONTH_SECONDS, size=c)

@@ -10,7 +10,7 @@ normally.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Any
 from uuid import UUID
@@ -23,11 +23,13 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from apps.catalog.selectors import providers_with_models
+from apps.common.numbers import NumberError, parse_decimal, parse_int, to_decimal
+from apps.common.throttle import charge_compute, compute_units
 from apps.usage.selectors import get_workload_for_user
 
 from .charts import human_gap
 from .forms import DEFAULTS, quick_workload
-from .quick import MAX_TOKENS, QuickWorkload, WorkloadError
+from .quick import MAX_GAP_SECONDS, MAX_TOKENS, QuickWorkload, WorkloadError
 from .selectors import (
     SORT_LABELS,
     ChartSet,
@@ -47,7 +49,13 @@ from .selectors import (
     sort_rows,
     versus,
 )
-from .timeline import ARRIVALS, CONTEXT_STRATEGIES, MAX_TURNS, ConversationWorkload
+from .timeline import (
+    ARRIVALS,
+    CONTEXT_STRATEGIES,
+    MAX_TURNS,
+    ConversationWorkload,
+    planned_requests,
+)
 
 WORKLOAD_FIELDS = (
     "requests_per_month",
@@ -88,7 +96,7 @@ CONVERSATION_FIELDS = (*CONVERSATION_DEFAULTS, *FILTER_FIELDS, "model")
 # A month of 1M requests replays in about 3 s on two cores (docs/cache-replay.md); the page
 # stops there so no request ties a worker up for long. The replay itself takes up to 5M.
 PAGE_MAX_REQUESTS = 1_000_000
-MAX_GAP_SECONDS = 30 * 86_400
+MAX_FILTER = 10**12  # a filter above any model's window or output is still a number
 GAP_RANGE = f"must be more than 0 and at most {MAX_GAP_SECONDS:,} (30 days)"
 HUNDRED = Decimal(100)
 MAX_SEED = 2**32 - 1
@@ -210,10 +218,11 @@ def _optional_int(params: QueryDict, name: str, errors: dict[str, str]) -> int |
     raw = params.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    try:
+        return parse_int(raw, name, maximum=MAX_FILTER)
+    except NumberError:
         errors[name] = "must be a whole number, 0 or more"
         return None
-    return int(raw)
 
 
 def _optional_decimal(raw: str, name: str, errors: dict[str, str]) -> Decimal | None:
@@ -221,13 +230,10 @@ def _optional_decimal(raw: str, name: str, errors: dict[str, str]) -> Decimal | 
     if not raw:
         return None
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or value < 0:
+        return parse_decimal(raw, name)
+    except NumberError:
         errors[name] = "must be a number, 0 or more"
         return None
-    return value
 
 
 def _parse_filters(params: QueryDict, form: CompareForm) -> None:
@@ -278,31 +284,27 @@ def parse_compare(params: QueryDict) -> CompareForm:
 
 def _finite(raw: str) -> Decimal | None:
     try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
+        return to_decimal(raw, "value")
+    except NumberError:
         return None
-    return value if value.is_finite() else None
 
 
 def _whole(raw: str, low: int, high: int) -> tuple[int | None, str]:
     """(value, "") or (None, what is wrong) for a whole number between low and high."""
-    value = _finite(raw)
-    if value is None or value != value.to_integral_value():
-        return None, "must be a whole number"
-    if value < low:
-        return None, "must be 0 or more" if low == 0 else f"must be at least {low:,}"
-    if value > high:
-        return None, f"must be at most {high:,}"
-    return int(value), ""
+    try:
+        return parse_int(raw, "value", minimum=low, maximum=high), ""
+    except NumberError as exc:
+        return None, exc.message
 
 
 def _between(
     raw: str, high: Decimal, message: str, *, zero: bool = False
 ) -> tuple[Decimal | None, str]:
     """(value, "") for a number above 0 (or from 0 with ``zero``) up to ``high``."""
-    value = _finite(raw)
-    if value is None:
-        return None, "must be a number"
+    try:
+        value = to_decimal(raw, "value")
+    except NumberError as exc:
+        return None, (message if exc.kind == "too_large" else "must be a number")
     if value > high or value < 0 or (value == 0 and not zero):
         return None, message
     return value, ""
@@ -339,11 +341,11 @@ def _conversation_data(values: dict[str, str], errors: dict[str, str]) -> dict[s
         if message and mean_name not in errors:
             errors[mean_name] = message
         if share and mean:  # a component with no share is left out of the mixture
-            gaps.append([str(share), str(mean)])
+            gaps.append((share, mean))
     shares_ok = not any(f"{p}_percent" in errors for p, _ in GAPS)
     if shares_ok and not gaps:
         errors["gap1_percent"] = "the three shares must add up to more than 0"
-    data["gaps"] = gaps
+    data["gaps"] = [[str(share), str(mean)] for share, mean in gaps]
     below = "must be more than 0 and below the high mark"
     high, message = _between(
         values["trim_high_percent"], HUNDRED, "must be more than 0 and at most 100"
@@ -384,7 +386,15 @@ def parse_conversation(params: QueryDict) -> CompareForm:
     data = _conversation_data(values, form.errors)
     if not form.errors:
         try:
-            form.conversation = ConversationWorkload.from_mapping(data)
+            conversation = ConversationWorkload.from_mapping(data, gap_weights=True)
+            requests = planned_requests(conversation)
+            if requests > PAGE_MAX_REQUESTS:  # compactions add requests: cap after the strategy
+                raise WorkloadError(
+                    "conversations_per_month",
+                    f"the month would send {requests:,} requests (compactions included); "
+                    f"at most {PAGE_MAX_REQUESTS:,} on this page",
+                )
+            form.conversation = conversation
             form.seed = data["seed"]
         except WorkloadError as exc:
             name = WORKLOAD_TO_FORM.get(exc.field, exc.field)
@@ -492,6 +502,17 @@ def page(request: HtmxHttpRequest) -> HttpResponse:
         gap_hints=_gap_hints(form),
     )
     if form.ready:
+        requests = planned_requests(form.conversation) if form.conversation is not None else 0
+        verdict = charge_compute(request, compute_units(requests))
+        if not verdict.allowed:
+            response = render(
+                request,
+                "429.html",
+                {"message": verdict.message},
+                status=HTTPStatus.TOO_MANY_REQUESTS,
+            )
+            response["Retry-After"] = str(verdict.retry_after)
+            return response
         generation = catalog_generation()
         if form.conversation is not None:
             replay = conversation_rows(form.conversation, seed=form.seed, generation=generation)

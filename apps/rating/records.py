@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
+
+from apps.common.dates import DateError, parse_usage_time
+from apps.common.numbers import NumberError, parse_count, parse_decimal, parse_usd
 
 from .engine import CACHE_WRITE_RETENTIONS, SERVICE_TIERS, UsageRecord
 
@@ -36,61 +39,40 @@ class RecordError(ValueError):
 
 
 def parse_timestamp(value: Any, field: str = "timestamp") -> datetime:
-    if isinstance(value, datetime):
-        ts = value
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        ts = datetime.fromtimestamp(value, tz=UTC)
-    elif isinstance(value, str) and value.strip():
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            ts = datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise RecordError(field, f"not an ISO 8601 date-time: {value!r}") from exc
-    else:
-        raise RecordError(field, "is required (ISO 8601 date-time)")
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)  # zone-less times are UTC, as every format we read means
-    return ts.astimezone(UTC)
+    """A usage record's time (2000 to 2100, UTC); bounded by ``apps.common.dates``."""
+    try:
+        return parse_usage_time(value, field)
+    except DateError as exc:
+        raise RecordError(field, exc.message) from exc
 
 
-def _int(data: Mapping[str, Any], key: str) -> int:
-    value = data.get(key)
-    if value is None or value == "":
-        return 0
-    if isinstance(value, bool):
-        raise RecordError(key, f"must be a whole number, got {value!r}")
-    if isinstance(value, int):
-        number = value
-    else:
-        try:
-            dec = Decimal(str(value))
-        except InvalidOperation as exc:
-            raise RecordError(key, f"must be a whole number, got {value!r}") from exc
-        if not dec.is_finite() or dec != dec.to_integral_value():
-            raise RecordError(key, f"must be a whole number, got {value!r}")
-        number = int(dec)
-    if number < 0:
-        raise RecordError(key, f"must not be negative, got {number}")
-    return number
+def int_field(data: Mapping[str, Any], key: str) -> int:
+    """A count: missing or empty is 0; bounded by ``apps.common.numbers`` (0 to 10**12)."""
+    try:
+        return parse_count(data.get(key), key)
+    except NumberError as exc:
+        raise RecordError(key, exc.message) from exc
 
 
-def _decimal(data: Mapping[str, Any], key: str, *, allow_negative: bool = False) -> Decimal | None:
+def decimal_field(
+    data: Mapping[str, Any], key: str, *, allow_negative: bool = False
+) -> Decimal | None:
+    """A non-money decimal (e.g. token-hours): missing is None; |x| < 10**30."""
     value = data.get(key)
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise RecordError(key, f"must be a number, got {value!r}")
     try:
-        dec = Decimal(str(value))
-    except InvalidOperation as exc:
-        raise RecordError(key, f"must be a number, got {value!r}") from exc
-    if not dec.is_finite():
-        raise RecordError(key, f"must be a finite number, got {value!r}")
-    if dec < 0 and not allow_negative:
-        raise RecordError(key, f"must not be negative, got {value!r}")
-    return dec
+        return parse_decimal(value, key, allow_negative=allow_negative)
+    except NumberError as exc:
+        raise RecordError(key, exc.message) from exc
+
+
+def usd_field(data: Mapping[str, Any], key: str, *, allow_negative: bool = False) -> Decimal | None:
+    """Dollars: missing is None; |x| < $10**11 (what the usage table's column holds)."""
+    try:
+        return parse_usd(data.get(key), key, allow_negative=allow_negative)
+    except NumberError as exc:
+        raise RecordError(key, exc.message) from exc
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:
@@ -125,8 +107,8 @@ def record_from_dict(data: Mapping[str, Any]) -> UsageRecord:
         raise RecordError(
             "service_tier", f"must be one of {', '.join(SERVICE_TIERS)}, got {tier!r}"
         )
-    ints = {key: _int(data, key) for key in INT_FIELDS}
-    requests = _int(data, "requests") if data.get("requests") not in (None, "") else 1
+    ints = {key: int_field(data, key) for key in INT_FIELDS}
+    requests = int_field(data, "requests") if data.get("requests") not in (None, "") else 1
     long_context = data.get("long_context")
     if long_context is not None and not isinstance(long_context, bool):
         raise RecordError("long_context", f"must be true, false or absent, got {long_context!r}")
@@ -138,8 +120,8 @@ def record_from_dict(data: Mapping[str, Any]) -> UsageRecord:
         request_id=_text(data, "request_id"),
         service_tier=tier,
         region=_text(data, "region").strip().lower(),
-        cache_storage_token_hours=_decimal(data, "cache_storage_token_hours") or Decimal(0),
-        billed_cost_usd=_decimal(data, "billed_cost_usd", allow_negative=True),
+        cache_storage_token_hours=decimal_field(data, "cache_storage_token_hours") or Decimal(0),
+        billed_cost_usd=usd_field(data, "billed_cost_usd", allow_negative=True),
         requests=requests,
         long_context=long_context,
         **ints,

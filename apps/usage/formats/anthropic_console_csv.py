@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 
 from apps.rating.engine import UsageRecord
-from apps.rating.records import RecordError, _decimal, _int
+from apps.rating.records import RecordError, int_field, usd_field
 
 from .anthropic_usage_report import anthropic_tier, long_context_flag, region
 from .base import Event, LineError, Merge, Parsed, Skipped
@@ -109,12 +109,12 @@ def token_record(cells: Mapping[str, str]) -> UsageRecord:
         provider="anthropic",
         model=model_id(cells["model_version"]),
         timestamp=usage_day(cells),
-        input_tokens=_int(cells, "usage_input_tokens_no_cache"),
-        cache_read_tokens=_int(cells, "usage_input_tokens_cache_read"),
-        cache_write_5m_tokens=_int(cells, "usage_input_tokens_cache_write_5m"),
-        cache_write_1h_tokens=_int(cells, "usage_input_tokens_cache_write_1h"),
-        output_tokens=_int(cells, "usage_output_tokens"),
-        web_search_calls=_int(cells, "web_search_count"),
+        input_tokens=int_field(cells, "usage_input_tokens_no_cache"),
+        cache_read_tokens=int_field(cells, "usage_input_tokens_cache_read"),
+        cache_write_5m_tokens=int_field(cells, "usage_input_tokens_cache_write_5m"),
+        cache_write_1h_tokens=int_field(cells, "usage_input_tokens_cache_write_1h"),
+        output_tokens=int_field(cells, "usage_output_tokens"),
+        web_search_calls=int_field(cells, "web_search_count"),
         service_tier=_tier(cells),
         region=region(cells.get("inference_geo")),
         requests=0,
@@ -123,7 +123,7 @@ def token_record(cells: Mapping[str, str]) -> UsageRecord:
 
 
 def cost_record(cells: Mapping[str, str]) -> UsageRecord:
-    amount = _decimal(cells, "cost_usd", allow_negative=True)
+    amount = usd_field(cells, "cost_usd", allow_negative=True)
     if amount is None:
         raise RecordError("cost_usd", "is required")
     return UsageRecord(

@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from apps.rating.engine import UsageRecord
-from apps.rating.records import RecordError, _decimal, _int, parse_timestamp
+from apps.rating.records import RecordError, int_field, parse_timestamp, usd_field
 
 from .base import Event, LineError, Merge, Parsed, Skipped
 from .openai_usage_api import At, bounded_key, iter_json, sniff_json, text_dim, tier, unwrap
@@ -103,16 +103,16 @@ def _writes(result: Mapping[str, Any]) -> tuple[int, int]:
     creation = result.get("cache_creation")
     if isinstance(creation, Mapping):
         return (
-            _int(creation, "ephemeral_5m_input_tokens"),
-            _int(creation, "ephemeral_1h_input_tokens"),
+            int_field(creation, "ephemeral_5m_input_tokens"),
+            int_field(creation, "ephemeral_1h_input_tokens"),
         )
     if creation is not None:
         raise RecordError("cache_creation", "must be an object")
     flat = ("cache_creation_5m_input_tokens", "cache_creation_1h_input_tokens")
     if any(result.get(key) is not None for key in flat):
-        return _int(result, flat[0]), _int(result, flat[1])
+        return int_field(result, flat[0]), int_field(result, flat[1])
     # A total without the split predates 1-hour caching: every write was 5-minute.
-    return _int(result, "cache_creation_input_tokens"), 0
+    return int_field(result, "cache_creation_input_tokens"), 0
 
 
 def usage_record(result: Mapping[str, Any], start: datetime) -> UsageRecord:
@@ -122,14 +122,16 @@ def usage_record(result: Mapping[str, Any], start: datetime) -> UsageRecord:
         provider="anthropic",
         model=str(result["model"]).strip(),
         timestamp=start,
-        input_tokens=_int(result, "uncached_input_tokens"),
-        cache_read_tokens=_int(result, "cache_read_input_tokens"),
+        input_tokens=int_field(result, "uncached_input_tokens"),
+        cache_read_tokens=int_field(result, "cache_read_input_tokens"),
         cache_write_5m_tokens=w5m,
         cache_write_1h_tokens=w1h,
-        output_tokens=_int(result, "output_tokens"),
+        output_tokens=int_field(result, "output_tokens"),
         service_tier=anthropic_tier(result.get("service_tier"), result.get("speed")),
         region=region(result.get("inference_geo")),
-        web_search_calls=_int(tools, "web_search_requests") if isinstance(tools, Mapping) else 0,
+        web_search_calls=int_field(tools, "web_search_requests")
+        if isinstance(tools, Mapping)
+        else 0,
         requests=0,  # not in the report
         long_context=long_context_flag(result.get("context_window")),
     )
@@ -139,7 +141,7 @@ def cost_record(result: Mapping[str, Any], start: datetime) -> UsageRecord:
     currency = str(result.get("currency") or "USD").strip().upper()
     if currency != "USD":
         raise RecordError("currency", f"only USD is supported, got {currency!r}")
-    cents = _decimal(result, "amount", allow_negative=True)
+    cents = usd_field(result, "amount", allow_negative=True)
     if cents is None:
         raise RecordError("amount", "is required")
     return UsageRecord(

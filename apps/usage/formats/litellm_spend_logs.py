@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from apps.rating.engine import UsageRecord
-from apps.rating.records import RecordError, _decimal, _int, parse_timestamp
+from apps.rating.records import RecordError, int_field, parse_timestamp, usd_field
 
 from .anthropic_usage_report import anthropic_tier, region
 from .base import Event, LineError, Merge, Parsed, Skipped
@@ -73,22 +73,22 @@ def _split_prompt(usage: Mapping[str, Any], provider: str) -> dict[str, int]:
     if usage.get("prompt_tokens") is None and usage.get("input_tokens") is not None:
         # A raw provider object: Anthropic's input_tokens excludes the cache, the OpenAI
         # Responses input_tokens includes it (section 0.1).
-        prompt = _int(usage, "input_tokens")
+        prompt = int_field(usage, "input_tokens")
         details = _mapping(usage.get("input_tokens_details")) or details
         inclusive = not anthropic_style
     else:
-        prompt = _int(usage, "prompt_tokens")
+        prompt = int_field(usage, "prompt_tokens")
         inclusive = None
     read = (
-        _int(usage, "cache_read_input_tokens")
+        int_field(usage, "cache_read_input_tokens")
         if usage.get("cache_read_input_tokens") is not None
-        else _int(details, "cached_tokens")
+        else int_field(details, "cached_tokens")
     )
     # The total written: Anthropic's name on the usage object, or OpenAI's / LiteLLM's
     # mirrored names in the details (section 4.3).
     write = next(
         (
-            _int(src, key)
+            int_field(src, key)
             for src, key in (
                 (usage, "cache_creation_input_tokens"),
                 (details, "cache_write_tokens"),
@@ -109,7 +109,7 @@ def _split_prompt(usage: Mapping[str, Any], provider: str) -> dict[str, int]:
             anthropic_style
             and read + write > 0
             and text is not None
-            and _int(details, "text_tokens") == prompt
+            and int_field(details, "text_tokens") == prompt
         )
         inclusive = not left_out
     if inclusive and prompt < read + write:
@@ -134,8 +134,8 @@ def _write_buckets(
     split = _mapping(details.get("cache_creation_token_details")) or _mapping(
         usage.get("cache_creation")
     )
-    one_hour = _int(split, "ephemeral_1h_input_tokens") if split else 0
-    five_min = _int(split, "ephemeral_5m_input_tokens") if split else 0
+    one_hour = int_field(split, "ephemeral_1h_input_tokens") if split else 0
+    five_min = int_field(split, "ephemeral_5m_input_tokens") if split else 0
     # Whatever is not reported as a 1-hour write is a 5-minute one, Anthropic's default: the
     # buckets then always add up to the total written, and no write is lost or counted twice.
     return max(write - one_hour, five_min), one_hour, 0
@@ -157,22 +157,22 @@ def spend_record(row: Mapping[str, Any]) -> UsageRecord:
         # Only additional_usage_values (cache counts) were logged: the totals are the row's.
         usage = {**usage, "prompt_tokens": row.get("prompt_tokens")}
     if usage is None:
-        buckets = {"input_tokens": _int(row, "prompt_tokens")}
-        output = _int(row, "completion_tokens")
+        buckets = {"input_tokens": int_field(row, "prompt_tokens")}
+        output = int_field(row, "completion_tokens")
         reasoning, searches, extra = 0, 0, {}
     else:
         buckets = _split_prompt(usage, provider)
         output = (
-            _int(usage, "completion_tokens")
+            int_field(usage, "completion_tokens")
             if usage.get("completion_tokens") is not None
-            else _int(usage, "output_tokens")
+            else int_field(usage, "output_tokens")
             if usage.get("output_tokens") is not None
-            else _int(row, "completion_tokens")
+            else int_field(row, "completion_tokens")
         )
         out_details = _mapping(usage.get("completion_tokens_details")) or {}
-        reasoning = _int(out_details, "reasoning_tokens")
+        reasoning = int_field(out_details, "reasoning_tokens")
         tools = _mapping(usage.get("server_tool_use")) or {}
-        searches = _int(tools, "web_search_requests")
+        searches = int_field(tools, "web_search_requests")
         extra = usage
     return UsageRecord(
         provider=provider,
@@ -185,7 +185,7 @@ def spend_record(row: Mapping[str, Any]) -> UsageRecord:
         web_search_calls=searches,
         service_tier=anthropic_tier(extra.get("service_tier"), extra.get("speed")),
         region=region(extra.get("inference_geo")),
-        billed_cost_usd=_decimal(row, "spend", allow_negative=True),
+        billed_cost_usd=usd_field(row, "spend", allow_negative=True),
         **buckets,
     )
 

@@ -35,7 +35,7 @@ from json.decoder import scanstring
 from typing import Any
 
 from apps.rating.engine import SERVICE_TIERS, UsageRecord
-from apps.rating.records import RecordError, _int, normalize_tier
+from apps.rating.records import RecordError, int_field, normalize_tier
 
 from .base import Event, LineError, Merge, Parsed, Skipped
 
@@ -309,7 +309,7 @@ def epoch(data: Mapping[str, Any], key: str) -> tuple[int, datetime]:
     """Unix seconds (int, whole float or digit string) as the number and a UTC datetime."""
     if data.get(key) in (None, ""):
         raise RecordError(key, "is required (Unix seconds)")
-    seconds = _int(data, key)
+    seconds = int_field(data, key)
     return seconds, datetime.fromtimestamp(seconds, tz=UTC)
 
 
@@ -328,9 +328,9 @@ def tier(value: Any, field: str = "service_tier") -> str:
 
 def usage_record(result: Mapping[str, Any], start: datetime) -> UsageRecord:
     """One completions result as a record (model "" when the export is not grouped by model)."""
-    prompt = _int(result, "input_tokens")
-    cached = _int(result, "input_cached_tokens")
-    written = _int(result, "input_cache_write_tokens")
+    prompt = int_field(result, "input_tokens")
+    cached = int_field(result, "input_cached_tokens")
+    written = int_field(result, "input_cache_write_tokens")
     uncached = prompt - cached - written
     if uncached < 0:
         raise RecordError(
@@ -350,9 +350,9 @@ def usage_record(result: Mapping[str, Any], start: datetime) -> UsageRecord:
         # The Usage API does not split writes by retention; 30 minutes is the default one
         # (GPT-5.6+, docs/usage-record.md). Extended 12-hour writes are priced as 30-minute.
         cache_write_30m_tokens=written,
-        output_tokens=_int(result, "output_tokens"),  # reasoning included (section 0.2)
+        output_tokens=int_field(result, "output_tokens"),  # reasoning included (section 0.2)
         service_tier="batch" if batch else tier(result.get("service_tier")),
-        requests=_int(result, "num_model_requests"),
+        requests=int_field(result, "num_model_requests"),
     )
 
 

@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from apps.rating.engine import UsageRecord
-from apps.rating.records import RecordError, _decimal, _int, parse_timestamp
+from apps.rating.records import RecordError, int_field, parse_timestamp, usd_field
 
 from .base import Event, LineError, Merge, Parsed, Skipped
 from .openai_dashboard_csv import csv_header, iter_csv
@@ -57,7 +57,7 @@ def _retention(slug: str) -> str:
 
 
 def _money(data: Mapping[str, Any] | None, key: str) -> Decimal:
-    return (_decimal(data, key, allow_negative=True) or Decimal(0)) if data else Decimal(0)
+    return (usd_field(data, key, allow_negative=True) or Decimal(0)) if data else Decimal(0)
 
 
 def _billed(cost: Decimal | None, byok: Any, upstream: Decimal) -> Decimal | None:
@@ -87,7 +87,7 @@ def chat_record(obj: Mapping[str, Any]) -> UsageRecord:
     if not slug:
         raise RecordError("model", "is required")
     for key in ("prompt_tokens", "completion_tokens"):
-        _int(usage, key)  # a field-named error before the shared conversion runs
+        int_field(usage, key)  # a field-named error before the shared conversion runs
     try:
         record = from_openai_usage(
             usage,
@@ -105,17 +105,21 @@ def chat_record(obj: Mapping[str, Any]) -> UsageRecord:
         record,
         provider=provider_of(slug),
         billed_cost_usd=_billed(
-            _decimal(usage, "cost", allow_negative=True),
+            usd_field(usage, "cost", allow_negative=True),
             usage.get("is_byok"),
             _money(details, "upstream_inference_cost"),
         ),
-        web_search_calls=_int(tools, "web_search_requests") if isinstance(tools, Mapping) else 0,
+        web_search_calls=int_field(tools, "web_search_requests")
+        if isinstance(tools, Mapping)
+        else 0,
     )
 
 
 def _native(obj: Mapping[str, Any], name: str) -> int:
     native = f"native_tokens_{name}"
-    return _int(obj, native) if obj.get(native) is not None else _int(obj, f"tokens_{name}")
+    return (
+        int_field(obj, native) if obj.get(native) is not None else int_field(obj, f"tokens_{name}")
+    )
 
 
 def generation_record(obj: Mapping[str, Any]) -> UsageRecord:
@@ -124,7 +128,7 @@ def generation_record(obj: Mapping[str, Any]) -> UsageRecord:
     if not slug:
         raise RecordError("model", "is required")
     prompt = _native(obj, "prompt")
-    cached = _int(obj, "native_tokens_cached")
+    cached = int_field(obj, "native_tokens_cached")
     if cached > prompt:
         raise RecordError("native_tokens_cached", f"{cached} exceeds the prompt ({prompt})")
     return UsageRecord(
@@ -135,10 +139,10 @@ def generation_record(obj: Mapping[str, Any]) -> UsageRecord:
         input_tokens=prompt - cached,
         cache_read_tokens=cached,
         output_tokens=_native(obj, "completion"),
-        reasoning_tokens=_int(obj, "native_tokens_reasoning"),
+        reasoning_tokens=int_field(obj, "native_tokens_reasoning"),
         service_tier=tier(obj.get("service_tier")),
         billed_cost_usd=_billed(
-            _decimal(obj, "total_cost", allow_negative=True),
+            usd_field(obj, "total_cost", allow_negative=True),
             obj.get("is_byok"),
             _money(obj, "upstream_inference_cost"),
         ),
@@ -150,16 +154,16 @@ def activity_record(row: Mapping[str, Any], slug_key: str, byok_key: str) -> Usa
     slug = str(row.get(slug_key) or "").strip()
     if not slug:
         raise RecordError(slug_key, "is required")
-    usage = _decimal(row, "usage", allow_negative=True)
+    usage = usd_field(row, "usage", allow_negative=True)
     return UsageRecord(
         provider=provider_of(slug),
         model=slug,
         timestamp=parse_timestamp(row.get("date"), "date"),
-        input_tokens=_int(row, "prompt_tokens"),
-        output_tokens=_int(row, "completion_tokens"),
-        reasoning_tokens=_int(row, "reasoning_tokens"),
+        input_tokens=int_field(row, "prompt_tokens"),
+        output_tokens=int_field(row, "completion_tokens"),
+        reasoning_tokens=int_field(row, "reasoning_tokens"),
         billed_cost_usd=None if usage is None else usage + _money(row, byok_key),
-        requests=_int(row, "requests"),
+        requests=int_field(row, "requests"),
     )
 
 
@@ -178,11 +182,11 @@ def generation_csv_record(cells: Mapping[str, str]) -> UsageRecord:
         raise RecordError("model_permaslug", "is required")
     if cells.get("variant", "").lower() == "free":
         slug = f"{slug}:free"  # billed $0: pricing it at the paid model's list price is wrong
-    prompt = _int(cells, "tokens_prompt")
-    cached = _int(cells, "tokens_cached")
+    prompt = int_field(cells, "tokens_prompt")
+    cached = int_field(cells, "tokens_cached")
     if cached > prompt:
         raise RecordError("tokens_cached", f"{cached} exceeds tokens_prompt ({prompt})")
-    cost = _decimal(cells, "cost_total", allow_negative=True)
+    cost = usd_field(cells, "cost_total", allow_negative=True)
     return UsageRecord(
         provider=provider_of(slug),
         model=slug,
@@ -190,8 +194,8 @@ def generation_csv_record(cells: Mapping[str, str]) -> UsageRecord:
         request_id=cells.get("generation_id", ""),
         input_tokens=prompt - cached,
         cache_read_tokens=cached,
-        output_tokens=_int(cells, "tokens_completion"),
-        reasoning_tokens=_int(cells, "tokens_reasoning"),
+        output_tokens=int_field(cells, "tokens_completion"),
+        reasoning_tokens=int_field(cells, "tokens_reasoning"),
         billed_cost_usd=None if cost is None else cost + _money(cells, "byok_usage_inference"),
     )
 
