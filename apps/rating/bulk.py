@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +34,15 @@ from .engine import (
     UsageRecord,
     effective_rates,
 )
+from .summary import NO_MODEL, NO_MODEL_ID, decimal_str
 
 N_METERS = len(TOKEN_METERS)
+
+
+def _times(price: Decimal | None, multiplier: Decimal) -> Decimal | None:
+    return None if price is None else MONEY_CONTEXT.multiply(price, multiplier)
+
+
 _PROMPT_IDX = [TOKEN_METERS.index(m) for m in PROMPT_METERS]
 _TIER_CODE = {t: i for i, t in enumerate(SERVICE_TIERS)}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -198,7 +206,8 @@ def _long_mask(sheet: PriceSheet, cols: RecordColumns, rows: np.ndarray | slice)
     if cols.long_flag is not None:
         flag = cols.long_flag[rows]
         long = np.where(flag >= 0, flag == 1, long)
-    return long
+    result: np.ndarray = long
+    return result
 
 
 def _total_sheet(sheet: PriceSheet, cols: RecordColumns, rows: np.ndarray | slice) -> SheetTotals:
@@ -230,9 +239,7 @@ def _total_sheet(sheet: PriceSheet, cols: RecordColumns, rows: np.ndarray | slic
             rates[g] = None
             continue
         mult = sheet.time_bands[band_no - 1].multiplier if band_no else ONE
-        rates[g] = [
-            None if unit[m] is None else MONEY_CONTEXT.multiply(unit[m], mult) for m in TOKEN_METERS
-        ]
+        rates[g] = [_times(unit[m], mult) for m in TOKEN_METERS]
 
     # records that use a meter (or tier) without a price are refused, never priced at $0
     refused_groups = [g for g, r in rates.items() if r is None]
@@ -265,7 +272,8 @@ def _total_sheet(sheet: PriceSheet, cols: RecordColumns, rows: np.ndarray | slic
         amount = ZERO
         total_tokens = 0
         for g in present.tolist():
-            price = rates[g][m] if rates[g] is not None else None
+            sheet_rates = rates[g]
+            price = sheet_rates[m] if sheet_rates is not None else None
             tok = int(sums[m][g])
             if not tok or counts[g] == 0:
                 continue
@@ -296,7 +304,9 @@ def rate_matrix(cols: RecordColumns, sheets: Sequence[PriceSheet]) -> BulkResult
     return BulkResult([_total_sheet(sheet, cols, everything) for sheet in sheets])
 
 
-def assign_sheets(cols: RecordColumns, book: PriceBook, *, at: datetime | None = None):
+def assign_sheets(
+    cols: RecordColumns, book: PriceBook, *, at: datetime | None = None
+) -> tuple[list[PriceSheet], np.ndarray]:
     """Per record, the index of its sheet in the returned list (-1: unknown model or too early)."""
     sheets: list[PriceSheet] = []
     index: dict[str, int] = {}
@@ -337,15 +347,12 @@ def rate_time_of_use(
 
 def summarize_time_of_use(
     cols: RecordColumns, book: PriceBook, *, at: datetime | None = None
-) -> dict:
+) -> dict[str, Any]:
     """The same JSON shape as ``summary.RatingSummary.as_dict`` (by_model, total, unpriced), exact."""
-    # local import: summary imports nothing from here
-    from .summary import NO_MODEL, NO_MODEL_ID, decimal_str
-
     sheets, sheet_of = assign_sheets(cols, book, at=at)
     order = np.argsort(sheet_of, kind="stable")
     bounds = np.searchsorted(sheet_of[order], np.arange(-1, len(sheets) + 1))
-    by_model: dict[tuple[str, str], dict] = {}
+    by_model: dict[tuple[str, str], dict[str, Any]] = {}
     unpriced_models: set[str] = set()
     reasons: dict[str, int] = {}
     unpriced_requests = 0

@@ -81,7 +81,8 @@ class UsageRecord:
     long_context: bool | None = None
 
     def tokens(self, meter: str) -> int:
-        return getattr(self, f"{meter}_tokens")
+        count: int = getattr(self, f"{meter}_tokens")
+        return count
 
     @property
     def prompt_tokens(self) -> int:
@@ -192,7 +193,9 @@ class UnpricedError(ValueError):
 
 
 @functools.lru_cache(maxsize=8192)
-def _cached_rates(sheet: PriceSheet, tier: str, long: bool, region: str):
+def _cached_rates(
+    sheet: PriceSheet, tier: str, long: bool, region: str
+) -> dict[str, Decimal | None] | UnpricedError:
     try:
         return _effective_rates(sheet, tier=tier, long=long, region=region)
     except UnpricedError as exc:

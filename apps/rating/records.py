@@ -8,6 +8,7 @@ is an error (silently dropping cache writes would under-bill).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -128,34 +129,10 @@ def record_from_dict(data: Mapping[str, Any]) -> UsageRecord:
     )
 
 
-def record_to_dict(record: UsageRecord) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "provider": record.provider,
-        "model": record.model,
-        "timestamp": record.timestamp.isoformat().replace("+00:00", "Z"),
-        "session_id": record.session_id,
-        "request_id": record.request_id,
-        "service_tier": record.service_tier,
-        "region": record.region,
-    }
-    for key in INT_FIELDS:
-        out[key] = getattr(record, key)
-    if record.cache_storage_token_hours:
-        out["cache_storage_token_hours"] = str(record.cache_storage_token_hours)
-    if record.billed_cost_usd is not None:
-        out["billed_cost_usd"] = str(record.billed_cost_usd)
-    if record.requests != 1:
-        out["requests"] = record.requests
-    if record.long_context is not None:
-        out["long_context"] = record.long_context
-    return out
-
-
 def read_jsonl(
     lines: Iterator[str] | Any, *, source: str = "<input>"
 ) -> Iterator[tuple[int, UsageRecord | RecordError]]:
     """Yield (line number, record or error) for each non-blank line; never stops early."""
-    import json
 
     for number, line in enumerate(lines, start=1):
         text = line.strip()

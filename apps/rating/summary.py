@@ -12,6 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from apps.common.display import plain_decimal
+
 from .book import PriceBook
 from .engine import (
     FEE_METERS,
@@ -174,15 +176,8 @@ class RatingSummary:
         }
 
 
-def decimal_str(value: Decimal) -> str:
-    """A plain decimal string (never exponent notation), trailing zeros trimmed."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
-
-
 # Usage whose source names no model (an OpenAI Usage API export not grouped by model)
+decimal_str = plain_decimal  # the JSON's decimal strings: the site's one decimal formatter
 NO_MODEL = "the source names no model (export it grouped by model)"
 NO_MODEL_ID = "(no model)"  # how such records are listed among the unpriced model ids
 

@@ -6,7 +6,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.rating.records import RecordError, parse_timestamp
-from apps.rating.services import PricingChoiceError, rate_jsonl
+from apps.rating.selectors import PricingChoiceError, rate_jsonl
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Rating usage against the catalog: the Django-facing entry points of the engine."""
+"""Rating usage against the catalog (reads only): the Django-facing entry points of the engine."""
 
 from __future__ import annotations
 
