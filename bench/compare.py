@@ -169,9 +169,9 @@ def _wait_up(url: str, timeout: float = 30) -> None:
 def replay_million() -> dict[str, Any]:
     from django.utils import timezone
 
-    from apps.compare.conversation import estimate_workload
-    from apps.compare.imported import candidates
-    from apps.compare.timeline import ConversationWorkload
+    from apps.compare.estimate.conversation import estimate_workload
+    from apps.compare.estimate.timeline import ConversationWorkload
+    from apps.compare.sources import candidates
 
     params = ConversationWorkload(
         conversations_per_month=20_000, turns_per_conversation=50, system_tokens=8_000,

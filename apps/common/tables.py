@@ -11,7 +11,6 @@ from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 
-
 def parse_sort(raw: str | None, allowed: Collection[str], default: str) -> tuple[str, bool]:
     """(column, descending) from "col" or "-col"; anything unknown is ``(default, False)``."""
     raw = (raw or "").strip()

@@ -1,4 +1,9 @@
-"""POST /api/v1/estimate: a quick or conversation workload's monthly cost on every model."""
+"""POST /api/v1/estimate: a quick or conversation workload's monthly cost on every model.
+
+The body is parsed and validated once (``forms.quick_workload`` or
+``ConversationWorkload.from_mapping``), the compute budget charged, then ``sources`` reads
+the candidates and calls the estimate core once.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +15,15 @@ from django.views.decorators.csrf import csrf_exempt
 from apps.common.http import ApiError, json_error, read_json_object
 from apps.common.throttle import charge_compute, compute_units
 
-from .conversation import conversation_dict
-from .forms import quick_workload
-from .imported import estimate_conversation
-from .quick import WorkloadError
-from .services import estimate
-from .timeline import ConversationWorkload, planned_requests
+from .estimate.quick import QuickWorkload
+from .estimate.results import ModelEstimate, conversation_dict
+from .estimate.timeline import ConversationWorkload, planned_requests
+from .estimate.workload import WorkloadError
+from .forms import MAX_SEED, quick_workload
+from .sources import estimate, estimate_conversation
 
 MAX_BODY = 64 * 1024
 MAX_CONVERSATION_REQUESTS = 1_000_000
-MAX_SEED = 2**32 - 1
 MAX_MODELS = 500
 # Omitted optional fields mean "no shared prefix, no batch"; the page has its own examples.
 API_DEFAULTS = {
@@ -71,14 +75,14 @@ def _models(value: Any) -> list[str] | None:
 
 
 def _unknown_only(
-    models: list[str] | None, unknown: list[str], results: list
+    models: list[str] | None, unknown: list[str], results: list[ModelEstimate]
 ) -> JsonResponse | None:
     if models and unknown and not results:
         return json_error(400, f"models: unknown model ids {unknown}", "models")
     return None
 
 
-def _quick(request: HttpRequest, data: dict, models: list[str] | None) -> JsonResponse:
+def _quick(request: HttpRequest, data: dict[str, Any], models: list[str] | None) -> JsonResponse:
     for required in ("requests_per_month", "input_tokens", "output_tokens"):
         if required not in data:
             raise WorkloadError(required, "is required")
@@ -97,7 +101,9 @@ def _quick(request: HttpRequest, data: dict, models: list[str] | None) -> JsonRe
     )
 
 
-def _conversation(request: HttpRequest, data: dict, models: list[str] | None) -> JsonResponse:
+def _conversation(
+    request: HttpRequest, data: dict[str, Any], models: list[str] | None
+) -> JsonResponse:
     """The conversation form: a seeded timeline replayed against every cache policy."""
     params = ConversationWorkload.from_mapping(data)
     seed = data.get("seed", 0)
@@ -131,7 +137,7 @@ def _conversation(request: HttpRequest, data: dict, models: list[str] | None) ->
     )
 
 
-def _workload_dict(workload) -> dict:
+def _workload_dict(workload: QuickWorkload) -> dict[str, Any]:
     return {
         "requests_per_month": workload.requests_per_month,
         "input_tokens": workload.input_tokens,

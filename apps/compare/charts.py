@@ -1,24 +1,25 @@
-"""Plotly figures for the comparison page, built from plain values (no database access).
+"""Plotly figures for the comparison pages, built from plain values (no database access).
 
-The selectors price the workload and hand numbers to these builders; the page ships each
-figure with ``json_script`` and ``static/js/charts.js`` only draws it. Amounts arrive as
-Decimal and become floats only inside the figure data: they are drawn, never added up.
-
-Besides the builders, two pure helpers for the cache-TTL chart live here because they only
-reason about the curves it draws: ``cheapest`` (which line is lowest, ignoring differences
-smaller than a cent) and ``find_break_evens`` (where the lowest line changes).
+The chart sets (``chartsets``, ``conversation_charts``) price the workload and hand numbers
+to these builders; the page ships each figure with ``json_script`` and
+``static/js/charts.js`` only draws it. Amounts arrive as Decimal and become floats only
+inside the figure data: they are drawn, never added up.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .curves import BreakEven
+from .display import human_gap, strategy_short_label
+
 # Breakdown parts stacked in the monthly-cost bars: (key, legend label, colour). The keys
-# are those of services.BREAKDOWN; "other" holds per-call fees the breakdown does not name.
+# are those of estimate.results.BREAKDOWN; "other" holds per-call fees the breakdown does
+# not name.
 COST_PARTS = (
     ("uncached_input", "Uncached input", "#2563eb"),
     ("cache_reads", "Cache reads", "#059669"),
@@ -39,15 +40,6 @@ SERIES_COLOURS = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b
 TOP_COST_BARS = 25
 TOP_SAVINGS = 15
 TOP_VOLUME = 5
-# Cost vs volume: ten volumes from 1% to 1000% of the workload's, evenly spaced on a log axis.
-VOLUME_FACTORS = tuple(10 ** (-2 + 3 * k / 9) for k in range(10))
-# The TTL chart's gap axis: 5 seconds to 4 hours.
-GAP_MIN_SECONDS, GAP_MAX_SECONDS, GAP_POINTS = 5.0, 4 * 3600.0, 48
-# Two strategies closer than this are a tie, and the simpler one (earlier in the provider's
-# list, "none" first) wins: sub-cent differences come from rounding expected counts to whole
-# requests, and would otherwise draw break-evens that save nothing worth a sentence.
-TIE_USD = Decimal("0.01")
-TIE_RELATIVE = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -67,15 +59,6 @@ class Series:
     name: str
     label: str
     values: Sequence[Decimal | None]
-
-
-@dataclass(frozen=True)
-class BreakEven:
-    """The gap at which the cheapest strategy changes from ``before`` to ``after``."""
-
-    gap_seconds: float
-    before: str
-    after: str
 
 
 @dataclass(frozen=True)
@@ -99,90 +82,6 @@ class Chart:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def strategy_short_label(name: str) -> str:
-    """A legend-sized label for a strategy name of quick.strategies()."""
-    fixed = {
-        "none": "No caching",
-        "cache_5m_keepalive": "5m TTL + keep-alive",
-        "explicit_storage": "Explicit + storage",
-        "automatic": "Automatic",
-    }
-    if name in fixed:
-        return fixed[name]
-    if name.startswith("cache_"):
-        return f"{name.removeprefix('cache_')} TTL"
-    if name.startswith("automatic_"):
-        return f"Automatic + {name.removeprefix('automatic_')} retention"
-    return name
-
-
-def human_gap(seconds: float) -> str:
-    """A gap as people say it: "10 s", "1 min", "4.2 min", "1.5 h"."""
-
-    def short(value: float) -> str:
-        text = f"{value:.1f}" if value < 10 else f"{value:.0f}"
-        return text.removesuffix(".0")
-
-    if seconds < 60:
-        return f"{short(seconds)} s"
-    if seconds < 3600:
-        return f"{short(seconds / 60)} min"
-    return f"{short(seconds / 3600)} h"
-
-
-def log_grid(low: float, high: float, points: int) -> list[float]:
-    """``points`` values from ``low`` to ``high``, evenly spaced on a log axis."""
-    if points < 2:
-        return [low]
-    step = math.log(high / low) / (points - 1)
-    return [low * math.exp(step * k) for k in range(points)]
-
-
-def volume_steps(requests_per_month: int) -> list[int]:
-    """The request volumes of the cost-vs-volume chart (whole requests, at least 1, distinct)."""
-    out: list[int] = []
-    for factor in VOLUME_FACTORS:
-        n = max(1, round(requests_per_month * factor))
-        if n not in out:
-            out.append(n)
-    return out
-
-
-def cheapest(costs: Mapping[str, Decimal]) -> str:
-    """The cheapest strategy, where a later one must beat an earlier one by more than a tie."""
-    low = min(costs.values())
-    tie = max(TIE_USD, abs(low) * TIE_RELATIVE)
-    return next(name for name, cost in costs.items() if cost - low <= tie)
-
-
-def find_break_evens(
-    winner: Callable[[float], str],
-    grid: Sequence[float],
-    *,
-    relative_precision: float = 1e-3,
-) -> list[BreakEven]:
-    """Where ``winner(gap)`` changes along ``grid``, each located by bisection on a log scale.
-
-    A change and its reversal between two neighbouring grid points go unseen; the grid is
-    fine enough (48 points over 5 s to 4 h, about 19% apart) that the curves of quick.py do
-    not do that.
-    """
-    found: list[BreakEven] = []
-    names = [winner(g) for g in grid]
-    for k in range(len(grid) - 1):
-        if names[k] == names[k + 1]:
-            continue
-        low, high = grid[k], grid[k + 1]
-        while high / low > 1 + relative_precision:
-            middle = math.sqrt(low * high)
-            if winner(middle) == names[k]:
-                low = middle
-            else:
-                high = middle
-        found.append(BreakEven(math.sqrt(low * high), names[k], names[k + 1]))
-    return found
 
 
 def _f(value: Decimal | None) -> float | None:

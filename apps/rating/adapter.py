@@ -1,14 +1,29 @@
-"""The ORM side of the engine: price sheets and a price book from the catalog tables.
+"""The ORM side of the engine: price sheets, a price book, and the one catalog-generation cache.
 
-The book is cached per process and rebuilt when the catalog's published set changes
-(a cheap aggregate query tells), so every page and import prices against current data.
+``catalog_generation()`` reads the published catalog's state (two cheap aggregate queries:
+published versions and aliases). Everything derived from the catalog is cached under that
+generation, so publishing a version or adding an alias shows on the next request:
+
+* ``Generation.local(name, build)``: objects kept per process until the generation changes
+  (the price book of ``published_book``; the comparison's models and cache policies, which
+  also pass ``max_age`` because editing a cache policy or a model's name changes no
+  generation);
+* ``Generation.shared(kind, parts, compute)``: results in Django's cache, shared by every
+  process (the comparison's rows and charts), kept ``SHARED_SECONDS`` because they are
+  priced at the time they were computed: a scheduled version that comes into effect shows
+  within that time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, cast
 
+from django.core.cache import cache
 from django.db.models import Count, Max
 
 from apps.catalog.models import ModelAlias, PriceVersion, VersionStatus
@@ -17,8 +32,10 @@ from .book import PriceBook
 from .engine import LongContextTier, PriceSheet, TimeBand
 
 _TIERS = ("batch", "flex", "priority", "fast")
+SHARED_SECONDS = 5 * 60
 _lock = threading.Lock()
-_cache: dict[str, tuple[tuple, PriceBook]] = {}
+# name -> (generation key, monotonic time built, value)
+_local: dict[str, tuple[tuple[Any, ...], float, Any]] = {}
 
 
 def sheet_from_version(version: PriceVersion) -> PriceSheet:
@@ -81,29 +98,65 @@ def build_book(versions: Iterable[PriceVersion]) -> PriceBook:
     return PriceBook.build((sheet_from_version(v) for v in versions), aliases)
 
 
-def catalog_generation_key() -> tuple:
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """The published catalog's state, read once per request: it keys what is derived from it."""
+
+    key: tuple[Any, ...]
+
+    @property
+    def digest(self) -> str:
+        """A short digest of the key, for cache keys."""
+        return hashlib.sha256(repr(self.key).encode()).hexdigest()[:16]
+
+    def local[T](self, name: str, build: Callable[[], T], *, max_age: float | None = None) -> T:
+        """``build()``, kept in this process until the generation changes (or ``max_age`` s)."""
+        now = time.monotonic()
+        with _lock:
+            hit = _local.get(name)
+        if hit is not None and hit[0] == self.key and (max_age is None or now - hit[1] < max_age):
+            return cast(T, hit[2])
+        value = build()
+        with _lock:
+            _local[name] = (self.key, now, value)
+        return value
+
+    def shared[T](
+        self,
+        kind: str,
+        parts: tuple[Any, ...],
+        compute: Callable[[], T],
+        *,
+        seconds: int = SHARED_SECONDS,
+    ) -> T:
+        """``compute()`` for these ``parts``, kept in Django's cache under this generation."""
+        digest = hashlib.sha256(repr((self.digest, *parts)).encode()).hexdigest()
+        key = f"catalog:{kind}:{digest}"
+        found = cache.get(key)
+        if found is None:
+            found = compute()
+            cache.set(key, found, seconds)
+        return cast(T, found)
+
+
+def catalog_generation() -> Generation:
     """What changes whenever a version is published or an alias added (two cheap queries)."""
     stats = PriceVersion.objects.filter(status=VersionStatus.PUBLISHED).aggregate(
         n=Count("id"), last=Max("published_at"), top=Max("id")
     )
     alias_stats = ModelAlias.objects.aggregate(n=Count("id"), top=Max("id"))
-    return (stats["n"], stats["last"], stats["top"], alias_stats["n"], alias_stats["top"])
+    return Generation(
+        (stats["n"], stats["last"], stats["top"], alias_stats["n"], alias_stats["top"])
+    )
 
 
-def published_book(key: tuple | None = None) -> PriceBook:
+def published_book(generation: Generation | None = None) -> PriceBook:
     """The price book of every published version, cached until the catalog changes.
 
-    ``key`` is a ``catalog_generation_key()`` the caller already read in this request.
+    ``generation`` is a ``catalog_generation()`` the caller already read in this request.
     """
-    key = catalog_generation_key() if key is None else key
-    with _lock:
-        cached = _cache.get("published")
-        if cached is not None and cached[0] == key:
-            return cached[1]
-    book = build_book(versions_queryset())
-    with _lock:
-        _cache["published"] = (key, book)
-    return book
+    generation = catalog_generation() if generation is None else generation
+    return generation.local("published-book", lambda: build_book(versions_queryset()))
 
 
 def book_with_version(version: PriceVersion) -> PriceBook:

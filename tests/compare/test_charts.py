@@ -10,20 +10,15 @@ import pytest
 
 from apps.compare.charts import (
     TOP_COST_BARS,
-    BreakEven,
     CostBar,
     Series,
     caching_savings_figure,
-    cheapest,
     cost_volume_figure,
-    find_break_evens,
-    human_gap,
-    log_grid,
     monthly_cost_figure,
-    strategy_short_label,
     ttl_figure,
-    volume_steps,
 )
+from apps.compare.curves import BreakEven, cheapest, find_break_evens, log_grid, volume_steps
+from apps.compare.display import human_gap, strategy_short_label
 
 
 def names(figure):

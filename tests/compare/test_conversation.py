@@ -14,17 +14,13 @@ from decimal import Decimal as D
 import numpy as np
 import pytest
 
-from apps.compare.conversation import (
-    Candidate,
-    conversation_dict,
-    estimate_timeline,
-    estimate_workload,
-    growth_series,
-)
-from apps.compare.imported import timeline_for_workload, timeline_from_usage_rows
-from apps.compare.quick import CachePolicyView
-from apps.compare.replay import KeepAlivePrices, params_for, replay_params
-from apps.compare.timeline import ConversationWorkload, Timeline, conversation_timeline
+from apps.compare.estimate.conversation import estimate_timeline, estimate_workload, growth_series
+from apps.compare.estimate.logs import timeline_from_usage_rows
+from apps.compare.estimate.policy import CachePolicyView
+from apps.compare.estimate.replay import KeepAlivePrices, params_for, replay_params
+from apps.compare.estimate.results import Candidate, conversation_dict
+from apps.compare.estimate.timeline import ConversationWorkload, Timeline, conversation_timeline
+from apps.compare.sources import timeline_for_workload
 from apps.rating.engine import RatedRecord, UsageRecord, rate_record
 from tests.rating.sheets import DEEPSEEK_FLASH, GEMINI_25_PRO, GPT_5, HAIKU_45, SONNET_45
 

@@ -12,15 +12,12 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.common.display import usd
+from apps.compare.chartsets import _pricers, volume_series
 from apps.compare.forms import quick_workload
-from apps.compare.selectors import (
-    _pricers,
-    catalog_generation,
-    comparison_rows,
-    usd,
-    volume_series,
-)
-from apps.compare.services import estimate
+from apps.compare.rows import comparison_rows
+from apps.compare.sources import estimate
+from apps.rating.adapter import catalog_generation
 
 pytestmark = pytest.mark.django_db
 PAGE = "/compare/"

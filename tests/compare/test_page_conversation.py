@@ -11,11 +11,11 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from apps.common.display import usd
 from apps.compare.charts import GROWTH_POINTS, growth_figure, thin
-from apps.compare.conversation import growth_series
-from apps.compare.imported import candidates, estimate_conversation
-from apps.compare.selectors import usd
-from apps.compare.timeline import ConversationWorkload
+from apps.compare.estimate.conversation import growth_series
+from apps.compare.estimate.timeline import ConversationWorkload
+from apps.compare.sources import candidates, estimate_conversation
 
 pytestmark = pytest.mark.django_db
 PAGE = "/compare/"

@@ -13,6 +13,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from apps.common.display import usd
 from apps.compare.charts import (
     CHEAPER_COLOUR,
     DEARER_COLOUR,
@@ -20,8 +21,7 @@ from apps.compare.charts import (
     CostBar,
     your_cost_figure,
 )
-from apps.compare.imported import estimate_imported
-from apps.compare.selectors import usd
+from apps.compare.sources import estimate_imported
 from apps.usage.models import JobStatus
 from apps.usage.services import import_job_create, import_job_run, workload_get_or_create
 

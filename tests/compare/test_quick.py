@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
-from apps.compare.quick import CachePolicyView, QuickWorkload, estimate_model, hit_probability
+from apps.compare.estimate.policy import CachePolicyView
+from apps.compare.estimate.quick import QuickWorkload, estimate_model, hit_probability
 from tests.rating.sheets import GPT_5, HAIKU_45
 
 WHEN = datetime(2026, 3, 1, tzinfo=UTC)

@@ -7,8 +7,8 @@ from decimal import Decimal as D
 import numpy as np
 import pytest
 
-from apps.compare.quick import CachePolicyView
-from apps.compare.replay import (
+from apps.compare.estimate.policy import CachePolicyView
+from apps.compare.estimate.replay import (
     KeepAlivePrices,
     ReplayParams,
     params_for,
@@ -16,7 +16,7 @@ from apps.compare.replay import (
     replay_loop,
     replay_params,
 )
-from apps.compare.timeline import Timeline
+from apps.compare.estimate.timeline import Timeline
 from tests.rating.sheets import HAIKU_45
 
 # Anthropic-like with no minimum, so small numbers can be worked by hand.

@@ -7,8 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from apps.compare.quick import WorkloadError
-from apps.compare.timeline import (
+from apps.compare.estimate.timeline import (
     KIND_COMPACTION,
     KIND_TURN,
     MONTH_SECONDS,
@@ -16,6 +15,7 @@ from apps.compare.timeline import (
     Timeline,
     conversation_timeline,
 )
+from apps.compare.estimate.workload import WorkloadError
 
 THREE_TURNS = ConversationWorkload(
     conversations_per_month=1,

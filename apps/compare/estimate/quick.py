@@ -15,36 +15,43 @@ whole requests, so a result is reproducible and exact to the cent given those co
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, Final
 
 from apps.rating.engine import (
-    CACHE_WRITE_METERS,
     MONEY_CONTEXT,
     ZERO,
     PriceSheet,
     RatedRecord,
+    TimeBand,
     UsageRecord,
     rate_record,
     sum_amounts,
 )
 
-RETENTION_SECONDS = {"5m": 300, "30m": 1800, "1h": 3600, "12h": 43200, "24h": 86400}
-# Automatic caches whose retention no source states (OpenAI in-memory caches are "typically
-# cleared after 5-10 minutes of inactivity": pricing-facts section 2): assume the short end.
-DEFAULT_AUTOMATIC_RETENTION = 300
-# A keep-alive ping: the cached prefix plus a token of new input and one of output.
-PING_INPUT, PING_OUTPUT = 1, 1
-MAX_PINGS_PER_GAP = 10_000
-MAX_TOKENS = 100_000_000  # per request; far beyond any context window
-MAX_GAP_SECONDS = 30 * 86_400  # a gap, or a retention, longer than a month is no cache
+from .policy import (
+    DEFAULT_AUTOMATIC_RETENTION,
+    MAX_PINGS_PER_GAP,
+    PING_INPUT,
+    PING_OUTPUT,
+    RETENTION_SECONDS,
+    CachePolicyView,
+    automatic_ttl,
+    strategies,
+)
+from .results import Candidate, ModelEstimate, StrategyResult, model_estimates
+from .workload import MAX_GAP_SECONDS, MAX_TOKENS, WorkloadError, validate_retention
 
+MAX_REQUESTS_PER_MONTH: Final = 10**10
 
-class WorkloadError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
+# One request's shape at one price: (time, tier, input, output, read, write, write meter).
+_Shape = tuple[datetime, str, int, int, int, int, str]
+# What one request of a shape costs: its meter amounts (or why it is unpriced), and what
+# the batch tier saved on it.
+_Priced = tuple[tuple[tuple[str, Decimal], ...] | str, Decimal]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +69,8 @@ class QuickWorkload:
     def validate(self) -> None:
         checks = [
             ("requests_per_month", self.requests_per_month >= 0, "must be 0 or more"),
-            ("requests_per_month", self.requests_per_month <= 10**10, "must be at most 10,000,000,000"),
+            ("requests_per_month", self.requests_per_month <= MAX_REQUESTS_PER_MONTH,
+             "must be at most 10,000,000,000"),
             ("input_tokens", 0 <= self.input_tokens <= MAX_TOKENS, "must be between 0 and 100,000,000"),
             ("output_tokens", 0 <= self.output_tokens <= MAX_TOKENS, "must be between 0 and 100,000,000"),
             ("cached_prefix_tokens", 0 <= self.cached_prefix_tokens <= self.input_tokens,
@@ -80,54 +88,12 @@ class QuickWorkload:
         validate_retention(self.automatic_retention_seconds)
 
 
-def validate_retention(seconds: int | None) -> None:
-    """An automatic cache's assumed retention: absent, or 1 s to 30 days."""
-    if seconds is None:
-        return
-    if isinstance(seconds, bool) or not isinstance(seconds, int):
-        raise WorkloadError("automatic_retention_seconds", "must be a whole number of seconds")
-    if not 1 <= seconds <= MAX_GAP_SECONDS:
-        raise WorkloadError(
-            "automatic_retention_seconds", f"must be between 1 and {MAX_GAP_SECONDS:,} seconds"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class CachePolicyView:
-    """What the replay needs from a catalog cache policy (model row over provider row)."""
-
-    kind: str  # explicit | automatic | both | none
-    ttl_options: tuple[str, ...] = ()
-    default_ttl: str = ""
-    hit_refreshes_ttl: bool = True
-    min_cacheable_tokens: int = 0
-    increment_tokens: int = 1
-    automatic_hit_rate: Decimal | None = None
-    write_fee: bool = False
-
-
-@dataclass(slots=True)
-class StrategyResult:
-    name: str
-    label: str
-    cost: Decimal = ZERO
-    meters: dict[str, Decimal] = field(default_factory=dict)
-    prompt_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    hits: int = 0
-    pings: int = 0
-    batch_savings: Decimal = ZERO
-    unpriced: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def hit_rate(self) -> Decimal:
-        if not self.prompt_tokens:
-            return ZERO
-        return (Decimal(self.cache_read_tokens) / Decimal(self.prompt_tokens)).quantize(
-            Decimal("0.0001")
-        )
+def estimate_quick(
+    workload: QuickWorkload, candidates: Iterable[Candidate], when: datetime
+) -> list[ModelEstimate]:
+    """Every candidate's best monthly bill for a (validated) workload, cheapest first."""
+    priced = [(c, estimate_model(c.sheet, c.policy, workload, when)) for c in candidates]
+    return model_estimates(priced, workload.requests_per_month)
 
 
 def hit_probability(workload: QuickWorkload, ttl_seconds: float) -> float:
@@ -151,12 +117,12 @@ class _Bill:
         workload: QuickWorkload,
         when: datetime,
         result: StrategyResult,
-        memo: dict[tuple, tuple] | None = None,
-    ):
+        memo: dict[_Shape, _Priced] | None = None,
+    ) -> None:
         self.sheet, self.workload, self.when, self.result = sheet, workload, when, result
         self.batch_ok = sheet.offers_tier("batch")
         # one request's price per (time, tier, token shape): strategies share shapes
-        self.memo: dict[tuple, tuple] = memo if memo is not None else {}
+        self.memo: dict[_Shape, _Priced] = memo if memo is not None else {}
 
     def add(
         self,
@@ -175,14 +141,12 @@ class _Bill:
         standard, batch = _split(count, share)
         for tier, n in (("standard", standard), ("batch", batch)):
             if n:
-                self._price(tier, n, input_tokens, output_tokens, read, write, write_meter)
+                for when, part in self._spread(n):
+                    shape = (when, tier, input_tokens, output_tokens, read, write, write_meter)
+                    self._price_at(shape, part)
         self.result.prompt_tokens += count * (input_tokens + read + write)
         self.result.cache_read_tokens += count * read
         self.result.cache_write_tokens += count * write
-
-    def _price(self, tier, n, input_tokens, output_tokens, read, write, write_meter) -> None:
-        for when, count in self._spread(n):
-            self._price_at(when, tier, count, input_tokens, output_tokens, read, write, write_meter)
 
     def _spread(self, n: int) -> list[tuple[datetime, int]]:
         """Requests arrive around the clock: with time-of-day bands (DeepSeek off-peak), price
@@ -193,25 +157,24 @@ class _Bill:
         share, extra = divmod(n, 24)
         # Hours in the same band price alike, and the engine is exact and linear in the
         # request count: one record per band (at its first hour) gives the same amounts.
-        groups: dict[object, list] = {}
+        first: dict[TimeBand | None, datetime] = {}
+        counts: dict[TimeBand | None, int] = {}
         for h in range(24):
             when = day + timedelta(hours=h, minutes=30)
-            group = groups.setdefault(self.sheet.band(when), [when, 0])
-            group[1] += share + (1 if h < extra else 0)
-        return [(when, count) for when, count in groups.values()]
+            band = self.sheet.band(when)
+            first.setdefault(band, when)
+            counts[band] = counts.get(band, 0) + share + (1 if h < extra else 0)
+        return [(when, counts[band]) for band, when in first.items()]
 
-    def _price_at(
-        self, when, tier, n, input_tokens, output_tokens, read, write, write_meter
-    ) -> None:
+    def _price_at(self, shape: _Shape, n: int) -> None:
         if n <= 0:
             return
-        key = (when, tier, input_tokens, output_tokens, read, write, write_meter)
-        priced = self.memo.get(key)
+        priced = self.memo.get(shape)
         if priced is None:
-            priced = self.memo[key] = self._price_one(key)
+            priced = self.memo[shape] = self._price_one(shape)
         rated, savings = priced
         result = self.result
-        if type(rated) is str:
+        if isinstance(rated, str):
             result.unpriced = rated
             return
         # The engine is exact and linear: n requests cost n times one (long-context tiers
@@ -225,11 +188,11 @@ class _Bill:
         if savings:
             result.batch_savings = add(result.batch_savings, multiply(count, savings))
 
-    def _price_one(self, key: tuple) -> tuple[tuple[tuple[str, Decimal], ...] | str, Decimal]:
+    def _price_one(self, shape: _Shape) -> _Priced:
         """(meter amounts of ONE request, or the unpriced reason; its batch saving)."""
-        when, tier, input_tokens, output_tokens, read, write, write_meter = key
-        fields = {"input_tokens": input_tokens, "output_tokens": output_tokens,
-                  "cache_read_tokens": read}  # fmt: skip
+        when, tier, input_tokens, output_tokens, read, write, write_meter = shape
+        fields: dict[str, Any] = {"input_tokens": input_tokens, "output_tokens": output_tokens,
+                                  "cache_read_tokens": read}  # fmt: skip
         if write:
             fields[f"{write_meter}_tokens"] = write
         sheet = self.sheet
@@ -250,45 +213,12 @@ class _Bill:
         return tuple((item.meter, item.amount) for item in rated.items), savings
 
 
-def strategies(sheet: PriceSheet, policy: CachePolicyView) -> list[tuple[str, str]]:
-    """(name, label) of every caching strategy this model offers, 'none' first."""
-    out = [("none", "no caching")]
-    kind = policy.kind
-    if kind in ("explicit", "both"):
-        for ttl in policy.ttl_options:
-            meter = f"cache_write_{ttl}"
-            if kind == "explicit" and meter in sheet.rates:
-                out.append((f"cache_{ttl}", f"explicit cache, {ttl} TTL"))
-        if kind == "explicit" and "cache_write_5m" in sheet.rates and "5m" in policy.ttl_options:
-            out.append(
-                ("cache_5m_keepalive", "explicit cache, 5m TTL kept alive by pings when cheaper")
-            )
-        if (
-            kind == "both"
-            and sheet.storage_per_mtok_hour is not None
-            and "cache_read" in sheet.rates
-        ):
-            out.append(
-                (
-                    "explicit_storage",
-                    f"explicit cache with storage, {policy.default_ttl or '1h'} TTL",
-                )
-            )
-    if kind in ("automatic", "both") and "cache_read" in sheet.rates:
-        out.append(("automatic", "automatic prefix caching"))
-        if policy.write_fee:
-            for ttl in policy.ttl_options:
-                if ttl != (policy.default_ttl or ttl) and f"cache_write_{ttl}" in sheet.rates:
-                    out.append((f"automatic_{ttl}", f"automatic caching with {ttl} paid retention"))
-    return out
-
-
 def estimate_model(
     sheet: PriceSheet, policy: CachePolicyView, workload: QuickWorkload, when: datetime
 ) -> list[StrategyResult]:
     """Monthly cost of the workload on one model under each available strategy."""
     results = []
-    memo: dict[tuple, tuple] = {}
+    memo: dict[_Shape, _Priced] = {}
     for name, label in strategies(sheet, policy):
         result = StrategyResult(name, label)
         bill = _Bill(sheet, workload, when, result, memo)
@@ -322,55 +252,52 @@ def _fill(
         _keepalive(bill, sheet, w)
         return
     if name == "explicit_storage":
-        ttl = RETENTION_SECONDS.get(policy.default_ttl or "1h", 3600)
-        hits = _hits(w, ttl)
+        ttl_seconds = RETENTION_SECONDS.get(policy.default_ttl or "1h", 3600)
+        hits = _hits(w, ttl_seconds)
         bill.result.hits = hits
         # creating the cache bills its tokens as input; it then lives min(gap, TTL) per request
-        alive_seconds = n * _expected_min_gap(w, ttl)
+        alive_seconds = n * _expected_min_gap(w, ttl_seconds)
         storage = (Decimal(p) * Decimal(repr(alive_seconds)) / Decimal(3600)).quantize(Decimal(1))
         bill.add(hits, input_tokens=i - p, output_tokens=o, read=p)
         bill.add(n - hits, input_tokens=i, output_tokens=o)
         _add_storage(bill, storage)
         return
     if name.startswith("automatic"):
-        ttl_name = (
-            name.removeprefix("automatic_") if name != "automatic" else _automatic_ttl(policy)
-        )
-        retention = (
-            RETENTION_SECONDS.get(ttl_name)
-            or w.automatic_retention_seconds
-            or DEFAULT_AUTOMATIC_RETENTION
-        )
-        if w.automatic_retention_seconds and name == "automatic":
-            retention = w.automatic_retention_seconds
-        rate = (
-            w.automatic_hit_rate if w.automatic_hit_rate is not None else policy.automatic_hit_rate
-        )
-        rate = Decimal(1) if rate is None else rate
-        step = max(policy.increment_tokens, 1)
-        cached = (p // step) * step
-        hits = int((Decimal(repr(_hits(w, retention))) * rate).to_integral_value())
-        bill.result.hits = hits
-        bill.add(hits, input_tokens=i - cached, output_tokens=o, read=cached)
-        write_meter = f"cache_write_{ttl_name}" if policy.write_fee and ttl_name else ""
-        if write_meter and write_meter in sheet.rates:
-            bill.add(
-                n - hits,
-                input_tokens=i - cached,
-                output_tokens=o,
-                write=cached,
-                write_meter=write_meter,
-            )
-        else:
-            bill.add(n - hits, input_tokens=i, output_tokens=o)
+        _automatic(name, bill, sheet, policy, w)
         return
     raise ValueError(f"unknown strategy {name}")
 
 
-def _automatic_ttl(policy: CachePolicyView) -> str:
-    """The retention of an automatic cache. With both kinds (Gemini), the default TTL is the
-    explicit cache's; the implicit cache's retention is not published, so none is assumed."""
-    return "" if policy.kind == "both" else (policy.default_ttl or "")
+def _automatic(
+    name: str, bill: _Bill, sheet: PriceSheet, policy: CachePolicyView, w: QuickWorkload
+) -> None:
+    n, p, i, o = w.requests_per_month, w.cached_prefix_tokens, w.input_tokens, w.output_tokens
+    ttl_name = name.removeprefix("automatic_") if name != "automatic" else automatic_ttl(policy)
+    retention = (
+        RETENTION_SECONDS.get(ttl_name)
+        or w.automatic_retention_seconds
+        or DEFAULT_AUTOMATIC_RETENTION
+    )
+    if w.automatic_retention_seconds and name == "automatic":
+        retention = w.automatic_retention_seconds
+    rate = w.automatic_hit_rate if w.automatic_hit_rate is not None else policy.automatic_hit_rate
+    rate = Decimal(1) if rate is None else rate
+    step = max(policy.increment_tokens, 1)
+    cached = (p // step) * step
+    hits = int((Decimal(repr(_hits(w, retention))) * rate).to_integral_value())
+    bill.result.hits = hits
+    bill.add(hits, input_tokens=i - cached, output_tokens=o, read=cached)
+    write_meter = f"cache_write_{ttl_name}" if policy.write_fee and ttl_name else ""
+    if write_meter and write_meter in sheet.rates:
+        bill.add(
+            n - hits,
+            input_tokens=i - cached,
+            output_tokens=o,
+            write=cached,
+            write_meter=write_meter,
+        )
+    else:
+        bill.add(n - hits, input_tokens=i, output_tokens=o)
 
 
 def _hits(w: QuickWorkload, ttl_seconds: float) -> int:
@@ -405,10 +332,9 @@ def _keepalive(bill: _Bill, sheet: PriceSheet, w: QuickWorkload) -> None:
     """5-minute cache kept warm by pings through a gap when they cost less than a rewrite."""
     n, p, i, o = w.requests_per_month, w.cached_prefix_tokens, w.input_tokens, w.output_tokens
     ttl = RETENTION_SECONDS["5m"]
-    read, write, inp, out = (
-        sheet.rates.get(k) for k in ("cache_read", "cache_write_5m", "input", "output")
-    )
-    if None in (read, write, inp, out):
+    read, write = sheet.rates.get("cache_read"), sheet.rates.get("cache_write_5m")
+    inp, out = sheet.rates.get("input"), sheet.rates.get("output")
+    if read is None or write is None or inp is None or out is None:
         bill.add(n, input_tokens=i, output_tokens=o)
         return
     ping_cost = Decimal(p) * read + Decimal(PING_INPUT) * inp + Decimal(PING_OUTPUT) * out
@@ -435,15 +361,3 @@ def _keepalive(bill: _Bill, sheet: PriceSheet, w: QuickWorkload) -> None:
     bill.add(hits, input_tokens=i - p, output_tokens=o, read=p)
     bill.add(n - hits, input_tokens=i - p, output_tokens=o, write=p, write_meter="cache_write_5m")
     bill.add(pings, input_tokens=PING_INPUT, output_tokens=PING_OUTPUT, read=p, batchable=False)
-
-
-__all__ = [
-    "CACHE_WRITE_METERS",
-    "CachePolicyView",
-    "QuickWorkload",
-    "StrategyResult",
-    "WorkloadError",
-    "estimate_model",
-    "hit_probability",
-    "strategies",
-]

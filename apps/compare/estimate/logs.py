@@ -1,8 +1,7 @@
-"""Imported usage as a timeline, and the Django side of conversation estimates.
+"""Imported usage rows as a timeline of requests with their prefix structure.
 
-The one module of the conversation work that touches the ORM. ``timeline_from_usage_rows``
-itself is pure (it takes ``UsageRow`` objects or plain mappings); the other functions load
-rows, price sheets and cache policies and hand them to the pure modules.
+Pure Python and NumPy: rows are ``UsageRow`` objects or plain mappings of its fields
+(``ROW_FIELDS``), read by ``apps.compare.sources``.
 
 A log says what the original provider's cache did, not what the traffic could share. The
 timeline needs the latter, so that another provider's cache can be replayed on the same
@@ -32,25 +31,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final
 
 import numpy as np
 
-from .timeline import ConversationWorkload, Timeline
+from .timeline import Timeline
 
-if TYPE_CHECKING:
-    from apps.usage.models import Workload
-
-    from .services import ModelEstimate
-
-WRITE_FIELDS = (
+WRITE_FIELDS: Final = (
     "cache_write_5m_tokens",
     "cache_write_30m_tokens",
     "cache_write_1h_tokens",
     "cache_write_12h_tokens",
     "cache_write_24h_tokens",
 )
-ROW_FIELDS = ("session_id", "model", "timestamp", "input_tokens", "cache_read_tokens",
+ROW_FIELDS: Final = ("session_id", "model", "timestamp", "input_tokens", "cache_read_tokens",
               *WRITE_FIELDS, "output_tokens", "reasoning_tokens", "service_tier", "aggregate",
               "requests")  # fmt: skip
 
@@ -108,9 +102,9 @@ def timeline_from_usage_rows(rows: Iterable[Any]) -> Timeline:
     visible = np.maximum(output - _ints(kept, "reasoning_tokens"), 0)
     batch = np.asarray([value == "batch" for value in _column(kept, "service_tier")], dtype=bool)
     order = np.lexsort((t, stream))  # stable: rows with the same time keep their order
-    t, stream, prompt, read, output, visible, batch, reach = (
-        a[order] for a in (t, stream, prompt, read, output, visible, batch, read + writes)
-    )
+    reach = (read + writes)[order]
+    t, stream, prompt, read = t[order], stream[order], prompt[order], read[order]
+    output, visible, batch = output[order], visible[order], batch[order]
     shared = shared_prefixes(stream, prompt, read, reach, visible)
     origin = float(t.min())
     return Timeline(t - origin, stream, prompt, shared, _stream_min(stream, shared), output,
@@ -141,70 +135,3 @@ def _skipped_note(skipped: int) -> tuple[str, ...]:
     if not skipped:
         return ()
     return (f"{skipped:,} aggregate rows left out: they carry no per-request prefix structure",)
-
-
-# --------------------------------------------------------------------------- Django side
-
-
-def timeline_for_workload(workload: Workload | int) -> Timeline:
-    """An imported workload's rows (ordered by session and time) as a timeline."""
-    from apps.usage.models import UsageRow
-
-    rows = (
-        UsageRow.objects.filter(workload=workload)
-        .order_by("session_id", "timestamp", "id")
-        .values(*ROW_FIELDS)
-        .iterator(chunk_size=20_000)
-    )
-    return timeline_from_usage_rows(rows)
-
-
-def estimate_conversation(
-    params: ConversationWorkload,
-    *,
-    models: Iterable[str] | None = None,
-    when: datetime | None = None,
-    seed: int = 0,
-) -> tuple[Timeline, list[ModelEstimate], list[str]]:
-    """A described conversation workload on every model: (timeline, estimates, unknown ids)."""
-    from django.utils import timezone
-
-    from .conversation import estimate_workload
-
-    params.validate()
-    when = when or timezone.now()
-    found, unknown = candidates(models, when)
-    timeline, estimates = estimate_workload(params, found, when, seed=seed)
-    return timeline, estimates, unknown
-
-
-def estimate_imported(
-    workload: Workload | int,
-    *,
-    models: Iterable[str] | None = None,
-    when: datetime | None = None,
-    seed: int = 0,
-    automatic_hit_rate: Any = None,
-) -> tuple[Timeline, list[ModelEstimate], list[str]]:
-    """An imported workload's traffic replayed on every model's cache, priced at ``when``."""
-    from django.utils import timezone
-
-    from .conversation import estimate_timeline
-
-    when = when or timezone.now()
-    timeline = timeline_for_workload(workload)
-    found, unknown = candidates(models, when)
-    estimates = estimate_timeline(timeline, found, when, seed=seed, hit_rate=automatic_hit_rate)
-    return timeline, estimates, unknown
-
-
-from .services import candidates  # noqa: E402 - re-exported for the page's selectors
-
-__all__ = [
-    "candidates",
-    "estimate_conversation",
-    "estimate_imported",
-    "shared_prefixes",
-    "timeline_for_workload",
-    "timeline_from_usage_rows",
-]

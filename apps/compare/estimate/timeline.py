@@ -5,7 +5,7 @@ imported log) becomes the same thing: one row per request, in columns, sorted by
 (a conversation, a session) and time. A row says how long the prompt is, how many of its
 leading tokens are identical to an earlier request (and so could come from a cache), and
 how many of those belong to the stable system + tools prefix every stream of the
-application shares. The replay (``replay.py``) needs nothing else.
+application shares. The replay (``replay``) needs nothing else.
 
 The conversation form generates such a timeline from a few parameters with a fixed seed.
 Context grows by every user message, tool result and answer, so the uncached cost of a
@@ -25,7 +25,7 @@ import numpy as np
 
 from apps.common.numbers import NumberError, parse_decimal, parse_int
 
-from .quick import MAX_GAP_SECONDS, MAX_TOKENS, WorkloadError, validate_retention
+from .workload import MAX_GAP_SECONDS, MAX_TOKENS, WorkloadError, validate_retention
 
 MONTH_SECONDS = 30 * 86_400  # described workloads spread their conversations over 30 days
 MAX_TURNS = 10_000
@@ -60,11 +60,11 @@ class Timeline:
     static: np.ndarray  # int64
     output: np.ndarray  # int64
     batchable: np.ndarray  # bool: may be sent through a batch tier
-    kind: np.ndarray | None = None  # int8 KIND_*; None = all ordinary turns
+    kind: np.ndarray | None = None  # int8 KIND_*; None = all ordinary turns (filled in)
     origin: float = 0.0  # epoch seconds (UTC) of t = 0, for time-of-day price bands
     refused: int = 0  # requests not sent: their prompt would exceed the context window
     notes: tuple[str, ...] = ()
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _cache: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.t = np.asarray(self.t, dtype=np.float64)
@@ -97,7 +97,13 @@ class Timeline:
         order = np.lexsort((self.t, self.stream))  # stable: ties keep their order
         for name in ("t", "stream", "input_tokens", "shared", "static", "output", "batchable"):
             setattr(self, name, getattr(self, name)[order])
-        self.kind = self.kind[order]
+        self.kind = self.kinds[order]
+
+    @property
+    def kinds(self) -> np.ndarray:
+        """int8 ``KIND_*`` per request (``kind`` once the constructor has filled it in)."""
+        assert self.kind is not None
+        return self.kind
 
     @property
     def n(self) -> int:
@@ -120,7 +126,8 @@ class Timeline:
             prev = np.zeros(self.n, dtype=np.int64)
             prev[1:] = np.where(has_prev[1:], self.input_tokens[:-1], 0)
             self._cache["stream_prev"] = (has_prev, gap, prev)
-        return self._cache["stream_prev"]
+        has_prev, gap, prev = self._cache["stream_prev"]
+        return has_prev, gap, prev
 
     def group_gaps(self) -> tuple[np.ndarray, np.ndarray]:
         """(gap to the previous, gap to the next) request sharing this static prefix.
@@ -137,7 +144,8 @@ class Timeline:
             before[order[1:]] = step
             after[order[:-1]] = step
             self._cache["group_gaps"] = (before, after)
-        return self._cache["group_gaps"]
+        before, after = self._cache["group_gaps"]
+        return before, after
 
     @property
     def max_prompt(self) -> int:
@@ -145,7 +153,7 @@ class Timeline:
 
     @property
     def compactions(self) -> int:
-        return int((self.kind == KIND_COMPACTION).sum())
+        return int(np.count_nonzero(self.kinds == KIND_COMPACTION))
 
 
 # --------------------------------------------------------------------------- the form
@@ -160,6 +168,9 @@ class ConversationWorkload:
     seconds, a person thinking for minutes, work resumed after hours. With ``arrival``
     ``poisson`` a gap is exponential around its component's mean; with ``fixed`` it is the
     mean itself (for bills worked out by hand).
+
+    Validated once, where it is parsed (``from_mapping``) or built (``validate``); the
+    functions that take one trust it.
     """
 
     conversations_per_month: int
@@ -398,9 +409,9 @@ def planned_requests(params: ConversationWorkload) -> int:
     """Requests the month sends under its context strategy (each compaction is one more).
 
     Cheap (one pass over the turns of one conversation), so a caller can refuse a month
-    that is too big before any timeline is generated or replayed.
+    that is too big before any timeline is generated or replayed. ``params`` is valid
+    (``ConversationWorkload.from_mapping`` or ``validate`` checked it).
     """
-    params.validate()
     return params.conversations_per_month * len(conversation_template(params).prompt)
 
 
@@ -411,9 +422,9 @@ def conversation_timeline(
 
     Conversations start uniformly over 30 days; each turn after the first waits a gap drawn
     from the mixture. Gaps are drawn for every turn, sent or refused, so two context
-    strategies with the same seed see exactly the same times.
+    strategies with the same seed see exactly the same times. ``params`` is valid; the
+    month is refused when its compactions take it past ``MAX_REQUESTS``.
     """
-    params.validate()
     tpl = conversation_template(params)
     sent = params.conversations_per_month * len(tpl.prompt)
     if sent > MAX_REQUESTS:  # compaction adds requests: the cap holds after the strategy
@@ -465,15 +476,3 @@ def conversation_timeline(
         refused=refused,
         notes=tuple(notes),
     )
-
-
-__all__ = [
-    "CONTEXT_STRATEGIES",
-    "KIND_COMPACTION",
-    "KIND_TURN",
-    "MONTH_SECONDS",
-    "ConversationWorkload",
-    "Timeline",
-    "conversation_template",
-    "conversation_timeline",
-]

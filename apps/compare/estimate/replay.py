@@ -1,7 +1,7 @@
 """Cache replay: what each provider's prompt cache would do with a timeline of requests.
 
 Pure NumPy; no prices except the keep-alive decision's. For one cache policy and one
-strategy (the names of ``quick.strategies``), every request of the timeline is split into
+strategy (the names of ``policy.strategies``), every request of the timeline is split into
 disjoint buckets: uncached input, cache read, cache write (one retention), output; plus the
 keep-alive pings sent in the gap before it and the explicit-cache storage it keeps alive.
 
@@ -38,26 +38,28 @@ The model (``docs/cache-replay.md`` has the sources):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Final
 
 import numpy as np
 
 from apps.rating.engine import PriceSheet
 
-from .quick import (
+from .policy import (
     DEFAULT_AUTOMATIC_RETENTION,
     MAX_PINGS_PER_GAP,
     PING_INPUT,
     PING_OUTPUT,
     RETENTION_SECONDS,
     CachePolicyView,
+    automatic_ttl,
 )
 from .timeline import Timeline
 
-MODES = ("none", "explicit", "automatic", "storage")
-# Anthropic allows up to 4 breakpoints a request (pricing-facts section 1); the replay
-# places 2: the static prefix and the end of the prompt. The previous turn's end needs no
+MODES: Final = ("none", "explicit", "automatic", "storage")
+# Anthropic allows up to 4 cache breakpoints a request; the replay places 2: the static prefix and the end of the prompt. The previous turn's end needs no
 # breakpoint of its own: it is the previous request's last one, already an entry.
 BREAKPOINTS_USED = 2
 
@@ -86,21 +88,31 @@ class KeepAlivePrices:
     output: Decimal
 
     @classmethod
-    def from_sheet(cls, sheet: PriceSheet, write_meter: str = "cache_write_5m"):
-        rates = [sheet.rates.get(k) for k in ("cache_read", write_meter, "input", "output")]
-        if any(r is None for r in rates):
+    def from_sheet(
+        cls, sheet: PriceSheet, write_meter: str = "cache_write_5m"
+    ) -> KeepAlivePrices | None:
+        """The sheet's prices, or None when it lacks one of them (no keep-alive then)."""
+        read, write = sheet.rates.get("cache_read"), sheet.rates.get(write_meter)
+        inp, out = sheet.rates.get("input"), sheet.rates.get("output")
+        if read is None or write is None or inp is None or out is None:
             return None
-        return cls(*rates)
+        return cls(read, write, inp, out)
 
     def scaled(self) -> tuple[int, int, int, int]:
         """The four prices as integers on a common scale, for exact integer decisions."""
-        places = max(max(-p.as_tuple().exponent, 0) for p in self.prices)
-        scale = Decimal(10) ** places
-        return tuple(int(p * scale) for p in self.prices)  # type: ignore[return-value]
+        scale = Decimal(10) ** max(_places(p) for p in self.prices)
+        read, write, inp, out = (int(p * scale) for p in self.prices)
+        return read, write, inp, out
 
     @property
     def prices(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
         return (self.read, self.write, self.input, self.output)
+
+
+def _places(price: Decimal) -> int:
+    """Decimal places of a finite price (0 for a whole number)."""
+    exponent = price.as_tuple().exponent
+    return max(-exponent, 0) if isinstance(exponent, int) else 0
 
 
 @dataclass(slots=True)
@@ -143,7 +155,7 @@ def params_for(
     hit_rate: Decimal | float | None = None,
     retention_seconds: int | None = None,
 ) -> ReplayParams:
-    """The replay parameters of one of ``quick.strategies``' names, as ``quick`` reads them."""
+    """The replay parameters of one of ``policy.strategies``' names, as ``quick`` reads them."""
     min_tokens = policy.min_cacheable_tokens or 0
     if strategy == "none":
         return ReplayParams()
@@ -163,13 +175,13 @@ def params_for(
             write_meter=f"cache_write_{ttl}",
         )
     if strategy == "explicit_storage":
-        ttl = RETENTION_SECONDS.get(policy.default_ttl or "1h", 3600)
-        return ReplayParams("storage", ttl, min_tokens)
+        storage_ttl = RETENTION_SECONDS.get(policy.default_ttl or "1h", 3600)
+        return ReplayParams("storage", storage_ttl, min_tokens)
     if strategy.startswith("automatic"):
         ttl = (
             strategy.removeprefix("automatic_")
             if strategy != "automatic"
-            else ("" if policy.kind == "both" else policy.default_ttl)  # Gemini: see quick.py
+            else automatic_ttl(policy)
         )
         if strategy != "automatic" and ttl not in RETENTION_SECONDS:
             raise ValueError(f"unknown strategy {strategy}")
@@ -200,8 +212,12 @@ def replay(
 ) -> Buckets:
     """Replay one strategy of one policy; keyword arguments override the policy's values."""
     params = params_for(policy, strategy, hit_rate=hit_rate, retention_seconds=retention_seconds)
-    overrides = {"ttl_seconds": ttl_seconds, "min_tokens": min_tokens, "increment": increment}
-    params = replace(params, **{k: v for k, v in overrides.items() if v is not None})
+    if ttl_seconds is not None:
+        params = replace(params, ttl_seconds=ttl_seconds)
+    if min_tokens is not None:
+        params = replace(params, min_tokens=min_tokens)
+    if increment is not None:
+        params = replace(params, increment=increment)
     return replay_params(timeline, params, seed=seed, keepalive_prices=keepalive_prices)
 
 
@@ -309,7 +325,13 @@ def _storage(tl: Timeline, p: ReplayParams, seed: int, prices: KeepAlivePrices |
                    storage, "", ttl)  # fmt: skip
 
 
-_VECTOR = {"none": _none, "explicit": _explicit, "automatic": _automatic, "storage": _storage}
+_Replay = Callable[[Timeline, ReplayParams, int, KeepAlivePrices | None], Buckets]
+_VECTOR: Final[dict[str, _Replay]] = {
+    "none": _none,
+    "explicit": _explicit,
+    "automatic": _automatic,
+    "storage": _storage,
+}
 
 
 # --------------------------------------------------------------------------- the reference
@@ -338,23 +360,16 @@ def replay_loop(
     hit = [True] * n
     if p.mode == "automatic" and p.hit_rate < 1.0:
         hit = (np.random.default_rng(seed).random(n) < p.hit_rate).tolist()
-    budget_of = None
+    budget_of: Callable[[int], int] | None = None
     if p.mode == "explicit" and p.keepalive and keepalive_prices is not None:
-        scaled = keepalive_prices.scaled()
-
-        def budget_of(length: int) -> int:
-            read, write, inp, outp = scaled
-            cost = length * read + PING_INPUT * inp + PING_OUTPUT * outp
-            if cost <= 0:
-                return MAX_PINGS_PER_GAP
-            return min(length * max(write - read, 0) // cost, MAX_PINGS_PER_GAP)
+        budget_of = _loop_budget(keepalive_prices.scaled())
 
     def cached(tokens: int) -> int:
         floor = tokens // step * step
         return floor if floor >= m else 0
 
     # Times are compared as gaps (now - then <= ttl), exactly as the vectorized code does.
-    entries: dict[int, list] = {}  # stream -> [length, time it was written or last refreshed]
+    entries: dict[int, tuple[int, float]] = {}  # stream -> (length, written or last refreshed)
     last_seen: dict[int, tuple[float, int]] = {}  # stream -> (t, prompt) of its last request
     group: dict[int, float] = {}  # static length -> time of its last write or use
     group_last: dict[int, int] = {}  # static length -> index of its last use (storage)
@@ -372,7 +387,7 @@ def replay_loop(
                 pings[i] = min(needed, budget)
                 ping_read[i] = entry[0] if pings[i] else 0
                 alive = needed <= budget
-            if alive and entry[0] <= common:
+            if alive and entry is not None and entry[0] <= common:
                 read = entry[0]
             if st >= m and st in group and now - group[st] <= ttl:
                 read = max(read, st)
@@ -382,7 +397,7 @@ def replay_loop(
                 del entries[s]  # the prompt changed before the entry's end: never again
                 entry = None
             if size >= m and (p.refresh or not alive or entry is None or entry[0] != size):
-                entries[s] = [size, now]
+                entries[s] = (size, now)
             if st >= m and (p.refresh or st not in group or now - group[st] > ttl):
                 group[st] = now
         elif p.mode == "automatic":
@@ -405,18 +420,23 @@ def replay_loop(
     if p.mode == "storage":
         for st, i in group_last.items():
             storage[i] = st * ttl  # the last use keeps the cache until it expires
-    as_int = lambda values: np.asarray(values, dtype=np.int64)  # noqa: E731
-    return Buckets(as_int(uncached), as_int(read_out), as_int(write_out), tl.output.copy(),
-                   as_int(pings), as_int(ping_read), np.asarray(storage, dtype=np.float64),
+    return Buckets(_ints(uncached), _ints(read_out), _ints(write_out), tl.output.copy(),
+                   _ints(pings), _ints(ping_read), np.asarray(storage, dtype=np.float64),
                    p.write_meter, ttl)  # fmt: skip
 
 
-__all__ = [
-    "Buckets",
-    "KeepAlivePrices",
-    "ReplayParams",
-    "params_for",
-    "replay",
-    "replay_loop",
-    "replay_params",
-]
+def _loop_budget(scaled: tuple[int, int, int, int]) -> Callable[[int], int]:
+    """Pings worth sending through one gap for an entry of ``length`` tokens (the loop's)."""
+    read, write, inp, outp = scaled
+
+    def budget_of(length: int) -> int:
+        cost = length * read + PING_INPUT * inp + PING_OUTPUT * outp
+        if cost <= 0:
+            return MAX_PINGS_PER_GAP
+        return min(length * max(write - read, 0) // cost, MAX_PINGS_PER_GAP)
+
+    return budget_of
+
+
+def _ints(values: list[int]) -> np.ndarray:
+    return np.asarray(values, dtype=np.int64)

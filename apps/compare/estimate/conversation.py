@@ -1,10 +1,10 @@
 """A timeline priced on every model under every caching strategy, exactly.
 
-Pure Python, NumPy and the rating engine; no Django. For each model (its price sheet and
-cache policy) and each strategy ``quick.strategies`` offers, the replay splits every request
+Pure Python, NumPy and the rating engine. For each model (its price sheet and cache
+policy) and each strategy ``policy.strategies`` offers, the replay splits every request
 into disjoint buckets; the bulk rating path (``RecordColumns`` + ``rate_matrix``) prices
-them in ``Decimal``. Results have the quick form's shape (``StrategyResult`` inside
-``ModelEstimate``), so the API and page render both alike.
+them in ``Decimal``. Results have the quick form's shape (``results.ModelEstimate``), so
+the API and page render both alike.
 
 Pricing a million requests per strategy stays fast because cost is linear in tokens within
 a price group: requests are first summed per (service tier, side of every long-context
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -36,28 +36,17 @@ from apps.rating.engine import (
     rate_record,
 )
 
-from .quick import PING_INPUT, PING_OUTPUT, CachePolicyView, StrategyResult, strategies
+from .policy import PING_INPUT, PING_OUTPUT, CachePolicyView, strategies
 from .replay import Buckets, KeepAlivePrices, ReplayParams, params_for, replay_params
+from .results import Candidate, ModelEstimate, StrategyResult, cheapest_caching, model_estimates
 from .timeline import KIND_TURN, ConversationWorkload, Timeline, conversation_timeline
 
-if TYPE_CHECKING:  # services imports the catalog models; this module stays free of Django
-    from .services import ModelEstimate
-
-_METER = {m: i for i, m in enumerate(TOKEN_METERS)}
+_METER: Final = {m: i for i, m in enumerate(TOKEN_METERS)}
 _STANDARD, _BATCH = SERVICE_TIERS.index("standard"), SERVICE_TIERS.index("batch")
-_MINUTES_A_WEEK = 7 * 1440  # epoch minute-of-week fixes both the minute and the weekday
-_EXACT = float(2**53)
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """One model to price: its sheet at the date, its cache policy, and what the page shows."""
-
-    sheet: PriceSheet
-    policy: CachePolicyView
-    name: str = ""
-    context_window: int | None = None
-    max_output_tokens: int | None = None
+_MINUTES_A_WEEK: Final = 7 * 1440  # epoch minute-of-week fixes both the minute and the weekday
+_EXACT: Final = float(2**53)
+# (meters, batch savings, unpriced reason) of one sheet
+_Priced = tuple[dict[str, Decimal], Decimal, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +73,9 @@ def estimate_timeline(
     """Every model's cost of the timeline under each strategy, cheapest model first.
 
     Models whose strategies cannot all be priced keep the priced ones; a model with none
-    is left out. ``hit_rate`` and ``retention_seconds`` override automatic caches'
-    best-effort hit rate and retention (as ``QuickWorkload`` does).
+    is left out (``results.model_estimates``). ``hit_rate`` and ``retention_seconds``
+    override automatic caches' best-effort hit rate and retention (as ``QuickWorkload``
+    does).
     """
     candidates = [c if isinstance(c, Candidate) else Candidate(*c) for c in sheets_and_policies]
     jobs = _jobs(candidates, hit_rate, retention_seconds)
@@ -107,21 +97,11 @@ def estimate_timeline(
             result.pings = stats["pings"]
             result.notes.extend(_notes(timeline, candidates[job.candidate], job, buckets))
             results[(job.candidate, job.strategy)] = result
-    from .services import ModelEstimate  # the quick form's result shape, reused as is
-
-    out = []
-    for index, candidate in enumerate(candidates):
-        names = [j.strategy for j in jobs if j.candidate == index]
-        priced_results = [results[(index, n)] for n in names if not results[(index, n)].unpriced]
-        if not priced_results:
-            continue
-        best = min(priced_results, key=lambda r: (r.cost, r.name != "none"))
-        sheet = candidate.sheet
-        out.append(ModelEstimate(sheet.provider, sheet.model, candidate.name or sheet.model,
-                                 candidate.context_window, candidate.max_output_tokens, best,
-                                 priced_results, timeline.n))  # fmt: skip
-    out.sort(key=lambda e: (e.best.cost, e.model))
-    return out
+    per_candidate = [
+        (candidate, [results[(index, j.strategy)] for j in jobs if j.candidate == index])
+        for index, candidate in enumerate(candidates)
+    ]
+    return model_estimates(per_candidate, timeline.n)
 
 
 def estimate_workload(
@@ -131,7 +111,7 @@ def estimate_workload(
     *,
     seed: int = 0,
 ) -> tuple[Timeline, list[ModelEstimate]]:
-    """A described conversation workload: generate its month (seeded), then estimate it."""
+    """A described (valid) conversation workload: generate its month, then estimate it."""
     timeline = conversation_timeline(params, seed, origin=_month_start(when))
     estimates = estimate_timeline(
         timeline,
@@ -151,7 +131,7 @@ def _month_start(when: datetime) -> float:
 def _jobs(
     candidates: Sequence[Candidate], hit_rate: Decimal | None, retention: int | None
 ) -> list[_Job]:
-    jobs = []
+    jobs: list[_Job] = []
     for index, c in enumerate(candidates):
         for name, label in strategies(c.sheet, c.policy):
             params = params_for(c.policy, name, hit_rate=hit_rate, retention_seconds=retention)
@@ -233,13 +213,20 @@ def _rows(tl: Timeline, b: Buckets) -> _Rows:
     columns = {"input": b.uncached, "cache_read": b.read, "output": b.output}
     if b.write_meter:
         columns[b.write_meter] = b.write
-    count = batch = None
+    count: np.ndarray | None = None
+    batch: np.ndarray | None = None
     if tl.batchable.any():
         batch = tl.batchable
     if pinged.size:
-        ping = {"input": PING_INPUT, "cache_read": b.ping_read[pinged], "output": PING_OUTPUT}
+        ping: dict[str, np.ndarray | int] = {
+            "input": PING_INPUT,
+            "cache_read": b.ping_read[pinged],
+            "output": PING_OUTPUT,
+        }
         columns = {
-            meter: np.concatenate([values, np.broadcast_to(ping.get(meter, 0), pinged.shape)])
+            meter: np.concatenate(
+                [values, np.broadcast_to(np.asarray(ping.get(meter, 0)), pinged.shape)]
+            )
             for meter, values in columns.items()
         }
         count = np.concatenate([np.ones(tl.n, dtype=np.int64), b.pings[pinged]])
@@ -256,16 +243,14 @@ def _rows(tl: Timeline, b: Buckets) -> _Rows:
     return _Rows(columns, count, batch, epoch, tl.n + pinged.shape[0])
 
 
-def _price(
-    tl: Timeline, b: Buckets, sheets: Sequence[PriceSheet], when: datetime
-) -> list[tuple[dict[str, Decimal], Decimal, str]]:
+def _price(tl: Timeline, b: Buckets, sheets: Sequence[PriceSheet], when: datetime) -> list[_Priced]:
     """(meters, batch savings, unpriced reason) per sheet, exact."""
     rows = _rows(tl, b)
     storage = b.storage_token_hours()
-    out: list[tuple[dict[str, Decimal], Decimal, str] | None] = [None] * len(sheets)
+    out: dict[int, _Priced] = {}
     any_batch = rows.batch is not None
     # Sheets that offer batch send batchable rows there; the others price them as standard.
-    split = {True: [], False: []}
+    split: dict[bool, list[int]] = {True: [], False: []}
     for index, sheet in enumerate(sheets):
         split[any_batch and sheet.offers_tier("batch")].append(index)
     for batch_tier, indexes in split.items():
@@ -287,15 +272,17 @@ def _price(
             if storage:
                 unpriced = unpriced or _add_storage(meters, group[k], storage, when)
             out[index] = (meters, savings, unpriced)
-    return out  # type: ignore[return-value]
+    return [out[index] for index in range(len(sheets))]
 
 
 def _aggregate(
     rows: _Rows, sheets: Sequence[PriceSheet], batch_tier: bool, when: datetime
 ) -> RecordColumns:
     """Sum the rows per price group of these sheets: one aggregate record per group."""
-    batched = rows.batch is not None and batch_tier
-    key = rows.batch.astype(np.int64) if batched else np.zeros(rows.n, dtype=np.int64)
+    if rows.batch is not None and batch_tier:
+        key = rows.batch.astype(np.int64)
+    else:
+        key = np.zeros(rows.n, dtype=np.int64)
     specs = sorted(
         {
             (s.long_context.threshold, s.long_context.inclusive, s.long_context.counts)
@@ -365,22 +352,6 @@ def _add_storage(
 # --------------------------------------------------------------------------- for the page
 
 
-def conversation_dict(estimate: ModelEstimate) -> dict[str, Any]:
-    """``ModelEstimate.as_dict()`` plus the token counts of each strategy."""
-    data = estimate.as_dict()
-    by_name = {s.name: s for s in estimate.strategies}
-    for item in data["strategies"]:
-        s = by_name[item["name"]]
-        item["tokens"] = {
-            "prompt": s.prompt_tokens,
-            "cache_read": s.cache_read_tokens,
-            "cache_write": s.cache_write_tokens,
-            "uncached": s.prompt_tokens - s.cache_read_tokens - s.cache_write_tokens,
-            "requests_with_hits": s.hits,
-        }
-    return data
-
-
 @dataclass(frozen=True, slots=True)
 class GrowthSeries:
     """Cumulative cost of one conversation, turn by turn (compactions and pings included)."""
@@ -419,28 +390,33 @@ def growth_series(
     one = replace(params, conversations_per_month=1)
     tl = conversation_timeline(one, seed, origin=_month_start(when))
     names = [n for n, _ in strategies(sheet, policy) if n != "none"]
-    options = {name: _per_request(tl, sheet, policy, name, when, seed, params) for name in names}
-    options = {k: v for k, v in options.items() if v is not None}
+    options: dict[str, list[Decimal]] = {}
+    for name in names:
+        costs = _per_request(tl, sheet, policy, name, when, seed, params)
+        if costs is not None:
+            options[name] = costs
     if strategy is None:
-        strategy = min(options, key=lambda k: (_sum(options[k]), k)) if options else "none"
+        strategy = cheapest_caching({name: _sum(costs) for name, costs in options.items()})
     cached = options.get(strategy) if strategy != "none" else None
     plain = _per_request(tl, sheet, policy, "none", when, seed, params) or []
     cached = cached or plain
-    turn_index = np.cumsum(tl.kind == KIND_TURN) - 1  # compactions join the turn they precede
+    kinds = tl.kinds
+    turn_index = np.cumsum(kinds == KIND_TURN) - 1  # compactions join the turn they precede
     turns = int(turn_index[-1]) + 1 if tl.n else 0
     per_turn_plain = [ZERO] * turns
     per_turn_cached = [ZERO] * turns
     for i in range(tl.n):
-        k = int(turn_index[i]) if tl.kind[i] == KIND_TURN else int(turn_index[i]) + 1
+        k = int(turn_index[i]) if kinds[i] == KIND_TURN else int(turn_index[i]) + 1
         per_turn_plain[k] = MONEY_CONTEXT.add(per_turn_plain[k], plain[i])
         per_turn_cached[k] = MONEY_CONTEXT.add(per_turn_cached[k], cached[i])
-    prompts = tl.input_tokens[tl.kind == KIND_TURN].tolist()
+    prompts = tl.input_tokens[kinds == KIND_TURN].tolist()
     return GrowthSeries(list(range(1, turns + 1)), prompts, _cumulative(per_turn_plain),
                         _cumulative(per_turn_cached), strategy)  # fmt: skip
 
 
 def _cumulative(values: list[Decimal]) -> list[Decimal]:
-    out, total = [], ZERO
+    out: list[Decimal] = []
+    total = ZERO
     for v in values:
         total = MONEY_CONTEXT.add(total, v)
         out.append(total)
@@ -464,7 +440,7 @@ def _per_request(
     prices = KeepAlivePrices.from_sheet(sheet, p.write_meter) if p.keepalive else None
     b = replay_params(tl, p, seed=seed, keepalive_prices=prices)
     storage_per_request = b.storage_token_seconds
-    out = []
+    out: list[Decimal] = []
     for i in range(tl.n):
         fields = {"input_tokens": int(b.uncached[i]), "cache_read_tokens": int(b.read[i]),
                   "output_tokens": int(b.output[i])}  # fmt: skip
@@ -495,13 +471,3 @@ def _rate(sheet: PriceSheet, when: datetime, **fields: Any) -> Decimal | None:
     record = UsageRecord(provider=sheet.provider, model=sheet.model, timestamp=when, **fields)
     rated = rate_record(record, sheet)
     return rated.total if isinstance(rated, RatedRecord) else None
-
-
-__all__ = [
-    "Candidate",
-    "GrowthSeries",
-    "conversation_dict",
-    "estimate_timeline",
-    "estimate_workload",
-    "growth_series",
-]
