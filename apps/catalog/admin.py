@@ -16,6 +16,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from .diff import version_diff
+from .litellm_mapping import parse_litellm_json
 from .models import (
     BatchPolicy,
     CachePolicy,
@@ -28,13 +30,8 @@ from .models import (
     TimeBand,
     VersionStatus,
 )
-from .selectors import model_history, version_diff
-from .services.litellm import (
-    default_effective_from,
-    litellm_export,
-    litellm_import,
-    parse_litellm_json,
-)
+from .selectors import model_history
+from .services.litellm import default_effective_from, litellm_export, litellm_import
 from .services.versions import version_create_draft_from, version_publish
 
 

@@ -20,17 +20,15 @@ from django.views.decorators.csrf import csrf_exempt
 
 from apps.common.dates import DateError, parse_instant
 
+from .api_objects import iso_utc, price_object, version_prices
 from .models import LanguageModel
 from .selectors import (
     first_effective_from,
-    iso_utc,
     model_history,
     models_with_current_version,
-    price_object,
     resolve_model,
     version_at,
     version_in_effect,
-    version_prices,
 )
 
 ALLOWED_METHODS = ("GET", "HEAD")

@@ -7,25 +7,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
+
+from apps.common.htmx import HtmxHttpRequest
 
 from .charts import PricePoint, price_history_figure
-from .selectors import (
-    METER_LABELS,
-    OTHER_SORT_KEYS,
-    base_rates,
-    model_for_page,
-    model_page,
-    parse_sort,
-    price_table,
-    providers_with_models,
-)
+from .display import METER_LABELS
+from .pages.model_detail import model_page
+from .pages.prices import OTHER_SORT_KEYS, parse_price_sort, price_table
+from .selectors import model_for_page, providers_with_models
+from .version_data import base_rates
 
 MAX_QUERY_LENGTH = 100
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -60,7 +52,7 @@ def prices(request: HtmxHttpRequest) -> HttpResponse:
 
 def _sort_headers(current: str, meters: list[str]) -> dict[str, dict[str, str]]:
     """Per sortable column: the sort value its link asks for and its aria-sort state."""
-    key, descending = parse_sort(current)
+    key, descending = parse_price_sort(current)
     labels = {**OTHER_SORT_KEYS, **{m: METER_LABELS[m] for m in meters}}
     headers = {}
     for column, label in labels.items():

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from apps.catalog.selectors import tokens_display
+from apps.catalog.display import tokens_display
 from apps.common.display import percent, usd
 from apps.common.tables import sort_missing_last
 from apps.rating.adapter import Generation

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apps.catalog.models import LanguageModel, ModelAlias, PriceVersion, Provider
-from apps.catalog.services.versions import clean_version_data, version_create, version_publish
+from apps.catalog.services.versions import version_create, version_publish
+from apps.catalog.version_data import clean_version_data
 
 
 def make_provider(slug: str = "testprov", **kw: Any) -> Provider:

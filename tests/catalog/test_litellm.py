@@ -1,4 +1,4 @@
-"""LiteLLM price file import and export (apps/catalog/services/litellm.py).
+"""LiteLLM price file import and export (apps/catalog/litellm_mapping.py, services/litellm.py).
 
 Amounts: LiteLLM writes USD per token, the catalog USD per million tokens (MTok), so a
 per-token price times 1,000,000 is the catalog price: 3e-06 per token = $3 per MTok.
@@ -22,30 +22,30 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
-from apps.catalog.models import LanguageModel, ModelAlias, PriceVersion, Provider, VersionStatus
-from apps.catalog.selectors import resolve_model
-from apps.catalog.services.litellm import (
+from apps.catalog.litellm_mapping import (
     COST_KEY,
-    LITELLM_SOURCE_URL,
-    _CatalogIndex,
     litellm_entry,
-    litellm_export,
-    litellm_import,
     map_entry,
     map_file,
     mtok_to_per_token,
     parse_litellm_json,
     per_token_to_mtok,
-    versions_bulk_create,
+)
+from apps.catalog.models import LanguageModel, ModelAlias, PriceVersion, Provider, VersionStatus
+from apps.catalog.selectors import resolve_model
+from apps.catalog.services.litellm import (
+    LITELLM_SOURCE_URL,
+    _CatalogIndex,
+    litellm_export,
+    litellm_import,
 )
 from apps.catalog.services.versions import (
-    CatalogDataError,
-    clean_version_data,
     version_create,
     version_publish,
-    version_to_data,
     version_validate_for_publish,
+    versions_bulk_create,
 )
+from apps.catalog.version_data import CatalogDataError, clean_version_data, version_to_data
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "litellm"
 SUBSET = DATA / "model_prices_subset.json"

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.catalog.models import BatchPolicy, CachePolicy, LanguageModel, ModelAlias, Provider
-from apps.catalog.services.versions import clean_version_data, version_create, version_publish
+from apps.catalog.services.versions import version_create, version_publish
+from apps.catalog.version_data import clean_version_data
 
 PRICES = "/prices/"
 

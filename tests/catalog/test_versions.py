@@ -8,14 +8,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, InternalError, connection, transaction
 
+from apps.catalog.diff import version_diff
 from apps.catalog.models import PriceVersion, PublishedVersionError, Rate, VersionStatus
-from apps.catalog.selectors import resolve_model, version_at, version_diff
-from apps.catalog.services.versions import (
-    CatalogDataError,
-    clean_version_data,
-    version_create_draft_from,
-    version_publish,
-)
+from apps.catalog.selectors import resolve_model, version_at
+from apps.catalog.services.versions import version_create_draft_from, version_publish
+from apps.catalog.version_data import CatalogDataError, clean_version_data
 
 from .factories import make_model, make_version, utc
 

@@ -18,16 +18,16 @@ from apps.catalog.models import (
     Provider,
     VersionStatus,
 )
-
-from .versions import (
+from apps.catalog.version_data import (
     CatalogDataError,
     clean_version_data,
     parse_date,
     parse_price,
     same_prices,
     version_to_data,
-    versions_bulk_create,
 )
+
+from .versions import versions_bulk_create
 
 BUNDLED_CATALOG = Path(__file__).resolve().parent.parent / "data" / "catalog.json"
 

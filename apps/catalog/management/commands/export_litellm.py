@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.catalog.services.litellm import litellm_export
-from apps.catalog.services.versions import CatalogDataError, parse_instant
+from apps.catalog.version_data import CatalogDataError, parse_instant
 
 
 class Command(BaseCommand):

@@ -5,13 +5,13 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.catalog.litellm_mapping import parse_litellm_json
 from apps.catalog.services.litellm import (
     LITELLM_SOURCE_URL,
     default_effective_from,
     litellm_import,
-    parse_litellm_json,
 )
-from apps.catalog.services.versions import CatalogDataError, parse_instant
+from apps.catalog.version_data import CatalogDataError, parse_instant
 
 
 class Command(BaseCommand):

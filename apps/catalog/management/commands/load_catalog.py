@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.catalog.services.catalog_load import BUNDLED_CATALOG, catalog_load, read_catalog_file
-from apps.catalog.services.versions import CatalogDataError
+from apps.catalog.version_data import CatalogDataError
 
 
 class Command(BaseCommand):
