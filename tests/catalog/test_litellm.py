@@ -6,9 +6,9 @@ per-token price times 1,000,000 is the catalog price: 3e-06 per token = $3 per M
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
-import os
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -49,12 +49,7 @@ from apps.catalog.version_data import CatalogDataError, clean_version_data, vers
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "litellm"
 SUBSET = DATA / "model_prices_subset.json"
-FULL_FILE = Path(
-    os.environ.get(
-        "LITELLM_FULL_FILE",
-        Path(__file__).resolve().parents[3] / "shared" / "reference" / "litellm-model-prices.json",
-    )
-)
+FULL_FILE = DATA / "model_prices_full.json.gz"  # provenance in tests/data/litellm/README.md
 WHEN = datetime(2026, 8, 1, tzinfo=UTC)
 
 
@@ -574,9 +569,7 @@ def _cost_keys(entry: dict) -> dict[str, Decimal]:
 
 @pytest.mark.django_db
 def test_export_then_import_of_the_real_litellm_file_loses_nothing():
-    if not FULL_FILE.exists():
-        pytest.skip(f"the full LiteLLM file is not at {FULL_FILE} (set LITELLM_FULL_FILE)")
-    original = parse_litellm_json(FULL_FILE.read_bytes())
+    original = parse_litellm_json(gzip.decompress(FULL_FILE.read_bytes()))
     far = datetime(2099, 1, 1, tzinfo=UTC)  # after every bundled version, so ours are in effect
     report = litellm_import(data=original, effective_from=far, publish=True)
     assert report.errors == []
