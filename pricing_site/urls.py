@@ -12,3 +12,6 @@ urlpatterns = [
     path("", include("apps.compare.urls")),
     path("", include("apps.catalog.urls")),
 ]
+
+handler404 = "apps.common.errors.not_found"
+handler500 = "apps.common.errors.server_error"

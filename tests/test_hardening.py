@@ -80,3 +80,22 @@ def test_a_few_mistakes_then_the_right_password_signs_in(client, bob, settings):
         client.post("/accounts/login/", {"username": "bob", "password": "wrong"})
     response = client.post("/accounts/login/", {"username": "bob", "password": "pw-bob-123"})
     assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_route_is_a_json_404_and_a_page_404_is_in_the_layout(client):
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api["Content-Type"] == "application/json"
+    page = client.get("/prices/nobody/nothing/")
+    assert page.status_code == 404
+    html = page.content.decode()
+    assert 'class="site-header"' in html and "price list" in html
+
+
+def test_the_500_page_renders_without_a_request_context(rf):
+    from apps.common.errors import server_error
+
+    response = server_error(rf.get("/prices/"))
+    assert response.status_code == 500 and b"Something went wrong" in response.content
+    api = server_error(rf.get("/api/v1/estimate"))
+    assert api.status_code == 500 and api["Content-Type"] == "application/json"
