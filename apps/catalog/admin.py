@@ -117,7 +117,7 @@ class BatchPolicyAdmin(admin.ModelAdmin):
     raw_id_fields = ["model"]
 
 
-class _FrozenWhenPublished:
+class _FrozenWhenPublished(admin.options.InlineModelAdmin):
     """Inline rows of a published version cannot be added, changed or deleted."""
 
     def _editable(self, obj: PriceVersion | None) -> bool:

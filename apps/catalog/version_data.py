@@ -158,7 +158,7 @@ def clean_version_data(data: dict[str, Any], where: str) -> dict[str, Any]:
     out["regions"] = {
         str(k).lower(): parse_price(v, f"{where}.regions.{k}") for k, v in regions.items()
     }
-    bands = []
+    bands: list[dict[str, Any]] = []
     for i, band in enumerate(data.get("time_bands") or []):
         f = f"{where}.time_bands[{i}]"
         start, end = _minute(band.get("start"), f + ".start"), _minute(band.get("end"), f + ".end")

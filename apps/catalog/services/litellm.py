@@ -35,7 +35,7 @@ from .versions import versions_bulk_create
 LITELLM_SOURCE_URL = (
     "https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json"
 )
-SLUG_LENGTH = LanguageModel._meta.get_field("slug").max_length
+SLUG_LENGTH: int = LanguageModel._meta.get_field("slug").max_length or 100
 
 
 # --------------------------------------------------------------------------- import

@@ -5,7 +5,7 @@ Data arrives in the form of docs/catalog-data.md, cleaned by ``version_data``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -174,7 +174,7 @@ def version_create_draft_from(
     """A new draft with every price of ``version``; effective from tomorrow 00:00 UTC by default."""
     data = version_to_data(version)
     if effective_from is None:
-        tomorrow = timezone.now().astimezone(UTC).date() + timezone.timedelta(days=1)
+        tomorrow = timezone.now().astimezone(UTC).date() + timedelta(days=1)
         effective_from = datetime.combine(tomorrow, time(0), tzinfo=UTC)
     data["effective_from"] = effective_from
     data["notes"] = f"Draft started from version {version.pk}."
