@@ -24,6 +24,7 @@ install: $(STAMP) .secret-key
 run: $(STAMP) .secret-key
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_catalog
+	$(PY) manage.py load_plans
 	$(PY) manage.py runserver --insecure $(HOST):$(PORT)  # --insecure: serve static files with DEBUG off
 
 worker: $(STAMP) .secret-key

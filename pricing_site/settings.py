@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.usage",
     "apps.accounts",
     "apps.compare",
+    "apps.plans",
 ]
 
 MIDDLEWARE = [
@@ -93,7 +94,24 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several requests (and in-process imports) write at once: each write transaction takes
+    # the lock when it begins (IMMEDIATE) and waits up to `timeout` seconds for it, instead of
+    # failing with "database is locked" when a read turns into a write; WAL lets readers go
+    # on while one writer commits (Django's SQLite notes, "Database is locked errors").
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT", 30),
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Uploads waiting for their import, per user: stored bytes not yet imported, and uploads
+# per hour (counted from import jobs, so every web process sees the same numbers).
+UPLOAD_QUOTA_BYTES = env_int("UPLOAD_QUOTA_BYTES", 2 * 1024**3)
+UPLOADS_PER_HOUR = env_int("UPLOADS_PER_HOUR", 30)
 
 # 3. Auth, i18n, static
 AUTH_PASSWORD_VALIDATORS = [

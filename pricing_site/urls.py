@@ -7,9 +7,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("apps.catalog.api_urls")),
     path("api/v1/", include("apps.compare.api_urls")),
+    path("api/v1/", include("apps.plans.api_urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("", include("apps.usage.urls")),
     path("", include("apps.compare.urls")),
+    path("", include("apps.plans.urls")),
     path("", include("apps.catalog.urls")),
 ]
 

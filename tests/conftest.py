@@ -34,6 +34,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Load the bundled catalog once per test session, as `make run` does."""
     with django_db_blocker.unblock():
         call_command("load_catalog", verbosity=0)
+        call_command("load_plans", verbosity=0)
 
 
 @pytest.fixture(autouse=True)
