@@ -7,7 +7,6 @@ from . import views
 app_name = "catalog"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("prices/", views.prices, name="prices"),
     # <str:model> because model ids carry dots (gpt-4.1, gemini-2.5-pro).
     path("prices/<slug:provider>/<str:model>/", views.model_detail, name="model_detail"),

@@ -21,12 +21,6 @@ MAX_QUERY_LENGTH = 100
 
 
 @require_http_methods(["GET", "HEAD"])
-def home(request: HttpRequest) -> HttpResponse:
-    # Until there is a dashboard, the price list is the front page.
-    return redirect("catalog:prices")
-
-
-@require_http_methods(["GET", "HEAD"])
 @vary_on_headers("HX-Request")
 def prices(request: HtmxHttpRequest) -> HttpResponse:
     provider = request.GET.get("provider", "").strip()

@@ -142,12 +142,6 @@ def row_of(html: str, slug: str) -> str:
 # --------------------------------------------------------------------------- /prices/
 
 
-def test_root_redirects_to_the_price_list(client):
-    response = client.get("/")
-    assert response.status_code == HTTPStatus.FOUND
-    assert response["Location"] == reverse("catalog:prices")
-
-
 def test_the_list_shows_current_prices_and_leaves_out_models_without_one(client, catalog):
     response = client.get(PRICES, {"q": "test-model"})
     html = response.content.decode()
