@@ -197,10 +197,19 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# An import past the soft limit continues in a fresh task from its last commit (tasks.py).
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 50 * 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 55 * 60)
-# Longer than the hard time limit, or Redis redelivers a running task to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# A little longer than the hard time limit: shorter, and Redis hands a running task to a
+# second worker; much longer, and a task whose worker died waits that long to resume (the
+# job page says so meanwhile, see IMPORT_STALLED_AFTER).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 2 * 60)
+}
+# A running import that has not committed for this many seconds has lost its worker.
+IMPORT_STALLED_AFTER = env_int("IMPORT_STALLED_AFTER", 120)
+# Runs of one import (resumes and continuations included) before it is given up as failed.
+IMPORT_MAX_ATTEMPTS = env_int("IMPORT_MAX_ATTEMPTS", 10)
 CELERY_TIMEZONE = "UTC"
 
 LOGGING = {

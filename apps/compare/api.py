@@ -82,11 +82,36 @@ def _unknown_only(
     return None
 
 
-def _quick(request: HttpRequest, data: dict[str, Any], models: list[str] | None) -> JsonResponse:
+def parse_quick(data: dict[str, Any]) -> QuickWorkload:
+    """The quick workload of a JSON body: the three sizes required, the rest defaulted."""
     for required in ("requests_per_month", "input_tokens", "output_tokens"):
         if required not in data:
             raise WorkloadError(required, "is required")
-    workload = quick_workload(data, defaults=API_DEFAULTS)
+    return quick_workload(data, defaults=API_DEFAULTS)
+
+
+def parse_conversation(data: dict[str, Any]) -> tuple[ConversationWorkload, int, int]:
+    """The conversation workload of a JSON body: (workload, seed, requests it will send).
+
+    The work is bounded before it starts: requests after the context strategy (compaction
+    adds one per compaction), not conversations x turns.
+    """
+    params = ConversationWorkload.from_mapping(data)
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise WorkloadError("seed", f"must be a whole number from 0 to {MAX_SEED:,}")
+    requests = planned_requests(params)
+    if requests > MAX_CONVERSATION_REQUESTS:
+        raise WorkloadError(
+            "conversations_per_month",
+            f"the month would send {requests:,} requests (compactions included); "
+            f"at most {MAX_CONVERSATION_REQUESTS:,} in one request",
+        )
+    return params, seed, requests
+
+
+def _quick(request: HttpRequest, data: dict[str, Any], models: list[str] | None) -> JsonResponse:
+    workload = parse_quick(data)
     if (limited := throttled(request, compute_units(0))) is not None:
         return limited
     results, unknown = estimate(workload, models=models)
@@ -105,19 +130,7 @@ def _conversation(
     request: HttpRequest, data: dict[str, Any], models: list[str] | None
 ) -> JsonResponse:
     """The conversation form: a seeded timeline replayed against every cache policy."""
-    params = ConversationWorkload.from_mapping(data)
-    seed = data.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise WorkloadError("seed", f"must be a whole number from 0 to {MAX_SEED:,}")
-    # The work is bounded before it starts: requests after the context strategy
-    # (compaction adds one per compaction), not conversations x turns.
-    requests = planned_requests(params)
-    if requests > MAX_CONVERSATION_REQUESTS:
-        raise WorkloadError(
-            "conversations_per_month",
-            f"the month would send {requests:,} requests (compactions included); "
-            f"at most {MAX_CONVERSATION_REQUESTS:,} in one request",
-        )
+    params, seed, requests = parse_conversation(data)
     if (limited := throttled(request, compute_units(requests))) is not None:
         return limited
     timeline, results, unknown = estimate_conversation(params, models=models, seed=seed)

@@ -159,6 +159,11 @@ def timeline_for_workload(workload: Workload | int) -> Timeline:
     return timeline_from_usage_rows(rows)
 
 
+def usage_row_count(workload: Workload | int) -> int:
+    """How many usage rows an imported workload holds (what replaying it costs)."""
+    return UsageRow.objects.filter(workload=workload).count()
+
+
 def estimate_imported(
     workload: Workload | int,
     *,

@@ -32,6 +32,7 @@ from .estimate.timeline import planned_requests
 from .forms import GAPS, CompareForm, carried, gap_hints, parse_filters_only, parse_page
 from .rows import Row, comparison_rows, conversation_rows, imported_rows, sort_headers, table
 from .sources import latest_import
+from .subscription_page import SubscriptionSection, section_for_row
 
 GAP_PRESETS = (("10", "10 s"), ("60", "1 min"), ("600", "10 min"), ("3600", "1 h"))
 FORMS = (("quick", "Quick estimate"), ("conversation", "Conversations"))
@@ -71,6 +72,7 @@ def page(request: HtmxHttpRequest) -> HttpResponse:
             context.update(_table(form, comparison_rows(form.workload, generation=generation)))
         if not form.errors:
             context["chart_set"] = _charts(form, context, generation)
+            context["subscriptions"] = _subscriptions(form, context, generation)
     return _respond(request, "compare/page.html", context, form)
 
 
@@ -82,6 +84,24 @@ def _charts(form: CompareForm, context: dict[str, Any], generation: Generation) 
         )
     assert form.workload is not None
     return comparison_charts(form.workload, rows, chosen=chosen, generation=generation)
+
+
+def _subscriptions(
+    form: CompareForm, context: dict[str, Any], generation: Generation
+) -> SubscriptionSection | None:
+    """The chosen model's month against the plans that cover it (requests or conversations)."""
+    chosen = context["chosen"]
+    if chosen is None:
+        return None
+    if form.conversation is not None:
+        return section_for_row(chosen, requests=context["replay"].requests,
+                               unit="conversations", generation=generation,
+                               volume=form.conversation.conversations_per_month)  # fmt: skip
+    assert form.workload is not None
+    volume = form.workload.requests_per_month
+    return section_for_row(
+        chosen, requests=volume, unit="requests", volume=volume, generation=generation
+    )
 
 
 @login_required

@@ -26,6 +26,7 @@ from .engine import (
     ONE,
     PROMPT_METERS,
     SERVICE_TIERS,
+    STORAGE_METER,
     THOUSAND,
     TOKEN_METERS,
     ZERO,
@@ -63,6 +64,7 @@ class RecordColumns:
     web_search: np.ndarray  # int64
     requests: np.ndarray  # int64
     long_flag: np.ndarray | None = None  # int8: -1 unknown, 0 no, 1 yes (the source's own flag)
+    storage: np.ndarray | None = None  # object (Decimal token-hours), None when none has any
     _prompt: np.ndarray | None = field(default=None, repr=False)
     _tokens_t: np.ndarray | None = field(default=None, repr=False)
     _base: np.ndarray | None = field(default=None, repr=False)
@@ -112,6 +114,7 @@ class RecordColumns:
         web = np.empty(n, dtype=np.int64)
         req = np.empty(n, dtype=np.int64)
         flag = np.full(n, -1, dtype=np.int8)
+        storage = np.array([r.cache_storage_token_hours for r in records], dtype=object)
         for i, r in enumerate(records):
             if r.long_context is not None:
                 flag[i] = int(r.long_context)
@@ -123,8 +126,9 @@ class RecordColumns:
             web[i] = r.web_search_calls
             req[i] = r.requests
         return cls(
-            list(models), model_code, ts, tokens, tier, list(regions), region, web, req, flag
-        )
+            list(models), model_code, ts, tokens, tier, list(regions), region, web, req, flag,
+            storage if storage.any() else None,
+        )  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -249,6 +253,9 @@ def _total_sheet(sheet: PriceSheet, cols: RecordColumns, rows: np.ndarray | slic
     bad = np.isin(group, refused_groups) if refused_groups else np.zeros(n, dtype=bool)
     for g, meters in holes.items():
         bad |= (group == g) & (tokens[:, meters] > 0).any(axis=1)
+    storage = None if cols.storage is None else cols.storage[rows]
+    if storage is not None and sheet.storage_per_mtok_hour is None:
+        bad |= storage != 0  # as engine.rate_record: storage without a price is unpriced
     sentinel = size
     if bad.any():
         group = np.where(bad, sentinel, group)
@@ -294,6 +301,14 @@ def _total_sheet(sheet: PriceSheet, cols: RecordColumns, rows: np.ndarray | slic
         else:
             out.meters["web_search"] = MONEY_CONTEXT.divide(
                 MONEY_CONTEXT.multiply(Decimal(calls), fee), THOUSAND
+            )
+    if storage is not None and sheet.storage_per_mtok_hour is not None:
+        hours = ZERO
+        for value in storage[~bad].tolist():
+            hours = MONEY_CONTEXT.add(hours, value)
+        if hours:
+            out.meters[STORAGE_METER] = MONEY_CONTEXT.divide(
+                MONEY_CONTEXT.multiply(hours, sheet.storage_per_mtok_hour), MILLION
             )
     return out
 

@@ -8,10 +8,12 @@ time, so a price correction never leaves stale amounts behind.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 TOKEN_FIELDS = (
     "input_tokens",
@@ -103,6 +105,11 @@ class UsageRow(models.Model):
     service_tier = models.CharField(max_length=10, default="standard")
     region = models.CharField(max_length=20, blank=True)
     billed_cost_usd = models.DecimalField(max_digits=24, decimal_places=12, null=True, blank=True)
+    # explicit-cache storage (tokens x hours), priced per MTok-hour (docs/usage-record.md);
+    # NULL for none, as on almost every row: a NULL costs nothing to COPY, a numeric zero does
+    cache_storage_token_hours = models.DecimalField(
+        max_digits=30, decimal_places=9, null=True, blank=True
+    )
 
     class Meta:
         db_table = "usage_record"
@@ -165,6 +172,12 @@ class ImportJob(models.Model):
     lines_skipped = models.BigIntegerField(default=0)
     error_count = models.BigIntegerField(default=0)
     error_samples = models.JSONField(default=list, blank=True)
+    # archive members passed over (links, "..", devices...): {"file", "reason"}, the first 100
+    warning_count = models.BigIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    # set when the job is claimed and at every commit: a running job whose heartbeat is old
+    # has lost its worker and waits for the broker to hand the task out again
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True)
     summary = models.JSONField(null=True, blank=True)
 
@@ -177,6 +190,14 @@ class ImportJob(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def waiting_for_worker(self) -> bool:
+        """Running, but no commit for IMPORT_STALLED_AFTER seconds: its worker is gone."""
+        if self.status != JobStatus.RUNNING or self.heartbeat_at is None:
+            return False
+        stalled_after = timedelta(seconds=getattr(settings, "IMPORT_STALLED_AFTER", 120))
+        return timezone.now() - self.heartbeat_at > stalled_after
 
     @property
     def percent(self) -> int:

@@ -13,14 +13,14 @@ from django.db.models import Sum
 
 from apps.rating.adapter import published_book
 from apps.rating.bulk import N_METERS, RecordColumns, summarize_time_of_use
-from apps.rating.engine import SERVICE_TIERS, TOKEN_METERS
-from apps.rating.summary import decimal_str
+from apps.rating.engine import SERVICE_TIERS, TOKEN_METERS, ZERO, UsageRecord
+from apps.rating.summary import decimal_str, rate_all
 
 from .models import ImportJob, UsageRow, Workload
 
 _TIER = {t: i for i, t in enumerate(SERVICE_TIERS)}
 _FETCH = ("model", "timestamp", *(f"{m}_tokens" for m in TOKEN_METERS), "service_tier", "region",
-          "web_search_calls", "requests", "long_context")  # fmt: skip
+          "web_search_calls", "requests", "long_context", "cache_storage_token_hours")  # fmt: skip
 
 
 def get_workload_for_user(*, code, user) -> Workload | None:
@@ -59,12 +59,13 @@ def workload_columns(workload: Workload) -> RecordColumns:
         parts.append(_chunk_columns(chunk, models, regions))
     if not parts:
         parts.append(_chunk_columns((), models, regions))
-    code, ts, tokens, tier, region, web, req, flag = (
+    code, ts, tokens, tier, region, web, req, flag, storage = (
         np.concatenate(c) for c in zip(*parts, strict=True)
     )
     return RecordColumns(
-        list(models), code, ts, tokens, tier, list(regions), region, web, req, long_flag=flag
-    )
+        list(models), code, ts, tokens, tier, list(regions), region, web, req, long_flag=flag,
+        storage=storage if storage.any() else None,
+    )  # fmt: skip
 
 
 def _chunk_columns(
@@ -79,7 +80,9 @@ def _chunk_columns(
     web = np.fromiter((r[t + 2] for r in chunk), np.int64, n)
     req = np.fromiter((r[t + 3] for r in chunk), np.int64, n)
     flag = np.fromiter((_LONG[r[t + 4]] for r in chunk), np.int8, n)
-    return code, ts, tokens, tier, region, web, req, flag
+    # Decimal token-hours (NULL in the table for none)
+    storage = np.array([r[t + 5] or ZERO for r in chunk], dtype=object)
+    return code, ts, tokens, tier, region, web, req, flag, storage
 
 
 def workload_summary(workload: Workload) -> dict[str, Any]:
@@ -157,9 +160,6 @@ def _reconciliation(workload: Workload, book, summary: dict[str, Any]) -> list[d
 
 
 def _computed_for_billed(workload: Workload, raw_model: str, book) -> Decimal:
-    from apps.rating.engine import UsageRecord
-    from apps.rating.summary import rate_all
-
     records = (
         UsageRecord(
             provider="",
@@ -171,6 +171,7 @@ def _computed_for_billed(workload: Workload, raw_model: str, book) -> Decimal:
             web_search_calls=row[4 + N_METERS],
             requests=row[5 + N_METERS],
             long_context=row[6 + N_METERS],
+            cache_storage_token_hours=row[7 + N_METERS] or ZERO,
         )
         for row in UsageRow.objects.filter(
             workload=workload, model=raw_model, billed_cost_usd__isnull=False

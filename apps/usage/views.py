@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,6 +14,8 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from .forms import UploadForm
+from .imports.ending import delete_uploads_at
+from .imports.quotas import UploadRefused, upload_refusal
 from .models import ImportJob, Workload
 from .selectors import get_job_for_user
 from .services import ImportRejected, import_job_cancel, import_job_create
@@ -42,19 +45,27 @@ def _import_create(request: HttpRequest, cap: SizeCapUploadHandler) -> HttpRespo
         form.add_error("files", "The upload is larger than the limit of this site.")
     if not form.is_valid():
         return render(request, "usage/import_list.html", {"form": form, "jobs": []}, status=400)
+    # over the user's quota or rate: refused before anything is stored
+    refusal = upload_refusal(request.user, sum(f.size for f in form.cleaned_data["files"]))
+    if refusal is not None:
+        return _refused(request, form, refusal, refusal.status)
     name = form.cleaned_data["workload"].strip()
     workload, _ = Workload.objects.get_or_create(owner=request.user, name=name)
+    stored = store_uploads(form.cleaned_data["files"])
     try:
         job = import_job_create(
-            workload=workload,
-            owner=request.user,
-            files=store_uploads(form.cleaned_data["files"]),
-            format=form.cleaned_data["format"],
+            workload=workload, owner=request.user, files=stored, format=form.cleaned_data["format"]
         )
-    except ImportRejected as exc:
-        form.add_error(None, str(exc))
-        return render(request, "usage/import_list.html", {"form": form, "jobs": []}, status=400)
+    except (ImportRejected, UploadRefused) as exc:
+        delete_uploads_at([path for _, path, _ in stored])
+        return _refused(request, form, exc, getattr(exc, "status", 400))
     return redirect("usage:import_detail", code=job.code)
+
+
+def _refused(request: HttpRequest, form: UploadForm, exc: Exception, status: int) -> HttpResponse:
+    form.add_error(None, str(exc))
+    context = {"form": form, "jobs": []}
+    return render(request, "usage/import_list.html", context, status=status)
 
 
 @login_required
@@ -64,7 +75,12 @@ def import_detail(request: HttpRequest, code) -> HttpResponse:
     job = get_job_for_user(code=code, user=request.user)
     if job is None:
         raise Http404("No such import")
-    context = {"job": job, "now": timezone.now()}
+    context = {
+        "job": job,
+        "now": timezone.now(),
+        "eager": settings.CELERY_TASK_ALWAYS_EAGER,  # no broker: nothing resumes a lost job
+        "redelivery_minutes": settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] // 60,
+    }
     if getattr(request, "htmx", False):
         response = render(request, "usage/import_detail.html#progress", context)
         if not job.is_active:

@@ -3,6 +3,7 @@ in place (htmx, debounced) as the form changes, keeping the whole state in the U
 
 from __future__ import annotations
 
+import os
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -44,3 +45,39 @@ def test_charts_draw_and_the_table_follows_the_form(live_server, page):
 
     assert not [e for e in page.csp_errors if "Content Security Policy" in e], page.csp_errors
     assert not [e for e in page.csp_errors if "Plotly" in e or "htmx" in e], page.csp_errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_subscription_section_draws_its_chart_and_follows_the_form(live_server, page):
+    call_command("load_catalog", verbosity=0)
+    call_command("load_plans", verbosity=0)
+    # Claude Sonnet 4.5, no prefix: 1,000 x $3 / 1M + 200 x $15 / 1M = $0.006 a request
+    query = ("requests_per_month=10000&input_tokens=1000&output_tokens=200"
+             "&cached_prefix_tokens=0&mean_gap_seconds=30&model=claude-sonnet-4-5")  # fmt: skip
+    page.set_viewport_size({"width": 1300, "height": 900})
+    page.goto(f"{live_server.url}/compare/?{query}")
+
+    section = page.locator("#subscriptions")
+    assert "Subscription or pay-per-token?" in section.inner_text()
+    page.wait_for_selector("#subscriptions .chart .main-svg", timeout=10_000)
+    # the API line, each plan's flat line and the break-even dots are drawn
+    assert page.locator("#subscriptions .chart .scatterlayer .trace").count() >= 10
+    pro = page.locator('#subscriptions tr[data-plan="claude-pro"] td.num strong')
+    assert pro.inner_text() == "3,333"  # $20 / $0.006
+    assert page.locator('#subscriptions tr[data-plan="chatgpt-plus"]').count() == 0
+
+    # a dearer request recomputes the section in place (htmx), with its chart
+    page.evaluate("window.__same_page = true")
+    page.fill("#id_output_tokens", "400")  # $0.003 + $0.006 = $0.009: $20 / $0.009 = 2,222
+    page.wait_for_url(re.compile(r"output_tokens=400"), timeout=10_000)
+    page.wait_for_function(
+        "document.querySelector('#subscriptions tr[data-plan=\"claude-pro\"] td.num strong')"
+        ".innerText === '2,222'",
+        timeout=10_000,
+    )
+    assert page.evaluate("window.__same_page") is True
+    page.wait_for_selector("#subscriptions .chart .main-svg", timeout=10_000)
+    page.wait_for_function("!document.querySelector('.htmx-request')", timeout=10_000)
+    if os.environ.get("SCREENSHOTS"):
+        section.screenshot(path=os.path.join(os.environ["SCREENSHOTS"], "subscriptions.png"))
+    assert not [e for e in page.csp_errors if "Content Security Policy" in e], page.csp_errors

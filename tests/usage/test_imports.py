@@ -100,7 +100,7 @@ def test_an_overlapping_import_adds_only_the_new_responses():
 def test_a_killed_import_resumes_without_losing_or_doubling(monkeypatch):
     """A crash between batches: the redelivered task continues from the committed point."""
     monkeypatch.setattr(services, "BATCH_RECORDS", 20)
-    real_write = services._write_rows
+    real_write = services.write_rows
     calls = {"n": 0}
 
     def crash_on_third_batch(job, batch):
@@ -109,7 +109,7 @@ def test_a_killed_import_resumes_without_losing_or_doubling(monkeypatch):
             raise SystemExit("worker killed")  # like SIGKILL: nothing after this runs
         return real_write(job, batch)
 
-    monkeypatch.setattr(services, "_write_rows", crash_on_third_batch)
+    monkeypatch.setattr(services, "write_rows", crash_on_third_batch)
     workload = workload_get_or_create(name="killed")
     monkeypatch.setattr("apps.usage.tasks.import_job_task.delay_on_commit", lambda *a: None)
     job = import_job_create(workload=workload, files=[("projects", claude_projects(), False)])
@@ -119,7 +119,7 @@ def test_a_killed_import_resumes_without_losing_or_doubling(monkeypatch):
     assert job.status == JobStatus.RUNNING  # as a dead worker leaves it
     assert 0 < job.records_imported < 221
     assert UsageRow.objects.filter(workload=workload).count() == job.records_imported
-    monkeypatch.setattr(services, "_write_rows", real_write)
+    monkeypatch.setattr(services, "write_rows", real_write)
     finished = import_job_run(job_id=job.pk)  # the redelivered task
     assert finished.status == JobStatus.DONE
     assert finished.attempts == 2

@@ -8,8 +8,8 @@ from decimal import Decimal as D
 import pytest
 
 from apps.rating.engine import UsageRecord
-from apps.usage import services
 from apps.usage.formats.base import Merge, Parsed
+from apps.usage.imports import rows
 from apps.usage.models import ImportJob, Workload
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def test_the_direct_row_tuple_equals_the_row_dicts_tuple(when, cost):
         service_tier="batch", region="x" * 30, billed_cost_usd=cost, long_context=True,
     )  # fmt: skip
     event = Parsed(record, "claude_code:msg_1:req_1", 3, Merge.LARGEST, True)
-    direct = services._row_tuple_of(job, event)
-    assert direct == services._row_tuple(services._row_values(job, event))
-    assert len(direct) == len(services.ROW_FIELDS)
-    assert direct[services.ROW_FIELDS.index("timestamp")].tzinfo is not None
+    direct = rows.row_tuple_of(job, event)
+    assert direct == rows.row_tuple(rows.row_values(job, event))
+    assert len(direct) == len(rows.ROW_FIELDS)
+    assert direct[rows.ROW_FIELDS.index("timestamp")].tzinfo is not None

@@ -124,8 +124,8 @@ class _SpyRaw(io.RawIOBase):
 
 
 def spy_on_opens(monkeypatch) -> list[tuple[str, list[int]]]:
-    """Every file sources.py opens, with the sizes of the raw reads made on it."""
-    import apps.usage.sources as sources
+    """Every file the reading of uploads opens, with the sizes of the raw reads made on it."""
+    import apps.usage.sources.streams as streams
 
     opened: list[tuple[str, list[int]]] = []
 
@@ -135,7 +135,7 @@ def spy_on_opens(monkeypatch) -> list[tuple[str, list[int]]]:
         raw = _SpyRaw(io.FileIO(file, "r"), log)
         return raw if buffering == 0 else io.BufferedReader(raw, buffering)
 
-    monkeypatch.setattr(sources, "open", spy_open, raising=False)
+    monkeypatch.setattr(streams, "open", spy_open, raising=False)
     return opened
 
 

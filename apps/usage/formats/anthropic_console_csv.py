@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 
 from apps.rating.engine import UsageRecord
-from apps.rating.records import RecordError, int_field, usd_field
+from apps.rating.records import RecordError, int_field, parse_timestamp, usd_field
 
 from .anthropic_usage_report import anthropic_tier, long_context_flag, region
 from .base import Event, LineError, Merge, Parsed, Skipped
@@ -63,8 +63,9 @@ def usage_day(cells: Mapping[str, str]) -> datetime:
     try:
         day = datetime.strptime(value, "%Y-%m-%d")
     except ValueError as exc:
-        raise RecordError("usage_date_utc", f"must be YYYY-MM-DD, got {value!r}") from exc
-    return day.replace(tzinfo=UTC)  # the column is named _utc: midnight UTC
+        raise RecordError("usage_date_utc", f"must be YYYY-MM-DD, got {value[:40]!r}") from exc
+    # the column is named _utc: midnight UTC; 2000 to 2100, as every usage record
+    return parse_timestamp(day.replace(tzinfo=UTC), "usage_date_utc")
 
 
 def _tier(cells: Mapping[str, str]) -> str:

@@ -1,6 +1,6 @@
 """Claude Code session transcripts (``~/.claude/projects/<cwd>/<session>.jsonl``).
 
-Spec: shared/reference/log-formats.md section 1. What matters for the bill:
+Spec: log-formats.md section 1. What matters for the bill:
 
 * Only top-level ``type == "assistant"`` lines carry usage, in ``message.usage`` (1.2).
   ``progress`` lines of ``data.type == "agent_progress"`` embed *copies* of sub-agent
@@ -44,18 +44,22 @@ come as one ``int``, their count, instead of one ``Skipped`` each.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from decimal import Decimal
+from typing import Any
 
-import msgspec
-
+from apps.common.dates import USAGE_EARLIEST, USAGE_LATEST
 from apps.rating.engine import ZERO, UsageRecord
-from apps.rating.records import RecordError, normalize_tier, parse_timestamp
+from apps.rating.records import RecordError, normalize_tier, parse_timestamp, usd_field
 from apps.usage.formats.base import MAX_LINE_BYTES, Event, LineError, Merge, Parsed, Skipped
+from apps.usage.formats.claude_code_schema import (
+    MAX_TOKENS_PER_BUCKET,
+    decode_line,
+    new_parsed,
+    new_record,
+)
 from apps.usage.sources import OversizedLine, oversized_reason
 
 try:  # orjson parses these lines about 2.4x faster than the stdlib (perf doc 1b)
@@ -72,9 +76,6 @@ except ImportError:  # pragma: no cover - depends on the environment
 # Everything json/orjson raise on bad input: JSONDecodeError and UnicodeDecodeError are
 # ValueErrors; the stdlib raises RecursionError on absurdly deep nesting.
 JSON_ERRORS: tuple[type[Exception], ...] = (ValueError, RecursionError)
-
-# A single request never comes near this; a bigger number is corruption, not usage.
-MAX_TOKENS_PER_BUCKET = 100_000_000
 
 PROVIDER = "anthropic"
 _BOM = b"\xef\xbb\xbf"
@@ -113,14 +114,15 @@ def count(data: dict[str, Any], key: str, where: str = "") -> int:
 
 
 def timestamp(value: Any) -> datetime:
-    """ISO 8601 with Z (Claude Code, Codex) fast; anything else via records.parse_timestamp."""
-    if type(value) is str:
+    """ISO 8601 with Z (Claude Code, Codex) fast; anything else via records.parse_timestamp.
+    Both keep the range of every usage record (2000 to 2100, UTC)."""
+    if type(value) is str and len(value) <= 40:
         try:
             ts = datetime.fromisoformat(value)
         except ValueError:
             pass
         else:
-            if ts.tzinfo is UTC:
+            if ts.tzinfo is UTC and USAGE_EARLIEST <= ts < USAGE_LATEST:
                 return ts
     try:
         return parse_timestamp(value)
@@ -151,17 +153,15 @@ def line_too_long(line: bytes) -> str | None:
 
 
 def _cost(value: Any) -> Decimal | None:
+    """Dollars, bounded like every amount; a float as its shortest repr (0.0123)."""
     if value is None:
         return None
     if type(value) not in (int, float):
-        raise BadLine(f"costUSD must be a number, got {value!r}")
+        raise BadLine(f"costUSD must be a number, got {value!r:.40}")
     try:
-        cost = Decimal(str(value))  # str() gives the shortest repr: 0.0123, not 0.01229999...
-    except InvalidOperation as exc:  # pragma: no cover - str(float) is always valid
-        raise BadLine(f"costUSD must be a number, got {value!r}") from exc
-    if not cost.is_finite():
-        raise BadLine(f"costUSD must be finite, got {value!r}")
-    return cost
+        return usd_field({"costUSD": value}, "costUSD", allow_negative=True)
+    except RecordError as exc:
+        raise BadLine(str(exc)) from exc
 
 
 def _record(obj: dict[str, Any], filename: str) -> UsageRecord | str:
@@ -368,59 +368,6 @@ class ClaudeCodeParser:
         return Parsed(record, source_key(obj, line), number, Merge.LARGEST)
 
 
-# --------------------------------------------------------------------------- fast path
-#
-# The fields ``_record`` and ``source_key`` read, and nothing else: msgspec skips every
-# other key (content blocks, tool input, cwd...) without building objects. Leaf values are
-# ``Any`` so that ``_fast_event`` can apply exactly the checks of ``_record``; an object
-# where an object is expected is part of the type, so a wrong one fails the decode and the
-# line goes to the orjson path, which names the problem.
-
-
-# A count the fast path accepts as it is: a whole number in [0, 100M] (or null: 0). Anything
-# else (a float, a bool, a string, out of range) fails the decode and goes to the orjson path.
-_Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_TOKENS_PER_BUCKET)] | None
-
-
-class _Split(msgspec.Struct, gc=False):
-    ephemeral_5m_input_tokens: _Count = None
-    ephemeral_1h_input_tokens: _Count = None
-
-
-class _Tools(msgspec.Struct, gc=False):
-    web_search_requests: _Count = None
-
-
-class _Usage(msgspec.Struct, gc=False):
-    input_tokens: _Count = None
-    cache_creation_input_tokens: _Count = None
-    cache_read_input_tokens: _Count = None
-    output_tokens: _Count = None
-    cache_creation: _Split | None = None
-    server_tool_use: _Tools | None = None
-    service_tier: Any = None
-    speed: Any = None
-    inference_geo: Any = None
-
-
-class _Message(msgspec.Struct, gc=False):
-    id: Any = None
-    model: Any = None
-    usage: _Usage | None = None
-
-
-class _Line(msgspec.Struct, gc=False):
-    type: Any = None
-    message: _Message | None = None
-    requestId: Any = None  # noqa: N815 - the JSON key
-    sessionId: Any = None  # noqa: N815
-    uuid: Any = None
-    timestamp: Any = None
-    costUSD: Any = None  # noqa: N815
-    isApiErrorMessage: Any = None  # noqa: N815
-
-
-_decode_line = msgspec.json.Decoder(_Line).decode
 _INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1  # orjson reads integers beyond these as floats
 _TIERS: dict[str, str] = {}  # service_tier as written -> normalised (a handful of values)
 
@@ -437,7 +384,7 @@ def _fast_event(number: int, line: bytes, filename: str) -> Event | None:
         except UnicodeDecodeError:
             return None
     try:
-        obj = _decode_line(line)
+        obj = decode_line(line)
     except Exception:  # noqa: BLE001 - malformed, not an object, a wrong type: the slow path says
         return None
     kind = obj.type
@@ -521,7 +468,7 @@ def _fast_event(number: int, line: bytes, filename: str) -> Event | None:
         else:
             digest = hashlib.blake2b(line.strip(), digest_size=16).hexdigest()
             key = f"claude_code:nomsgid:{digest}"
-    record = _new_record(
+    record = new_record(
         PROVIDER,
         model,
         when,
@@ -544,42 +491,7 @@ def _fast_event(number: int, line: bytes, filename: str) -> Event | None:
         1,
         None,
     )
-    return _new_parsed(record, key, number, Merge.LARGEST, False)
-
-
-def _slot_constructor(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
-    """A positional constructor for a frozen slotted dataclass that sets its slots directly.
-
-    A frozen dataclass's ``__init__`` goes through ``object.__setattr__`` once per field,
-    about 5 us for ``UsageRecord``'s 21 fields, more than the rest of a line's work. This
-    sets the same slots through their descriptors (about 3x faster) and so builds the same
-    object, equal and hashing alike. It is used only while the class is still exactly that:
-    the listed fields in that order, slots, no ``__post_init__``; otherwise it is the class.
-    """
-    fields = tuple(f.name for f in dataclasses.fields(cls))
-    if fields != names or "__post_init__" in vars(cls) or "__slots__" not in vars(cls):
-        return cls  # pragma: no cover - the class changed: use its own constructor
-    setters = [vars(cls)[name].__set__ for name in names]
-    new = object.__new__
-    namespace: dict[str, Any] = {"new": new, "cls": cls}
-    args = ", ".join(f"a{i}" for i in range(len(names)))
-    body = "".join(f"    s{i}(obj, a{i})\n" for i in range(len(names)))
-    namespace.update({f"s{i}": setter for i, setter in enumerate(setters)})
-    exec(f"def construct({args}):\n    obj = new(cls)\n{body}    return obj\n", namespace)  # noqa: S102
-    return namespace["construct"]
-
-
-_new_record = _slot_constructor(
-    UsageRecord,
-    (
-        "provider", "model", "timestamp", "session_id", "request_id", "input_tokens",
-        "cache_read_tokens", "cache_write_5m_tokens", "cache_write_30m_tokens",
-        "cache_write_1h_tokens", "cache_write_12h_tokens", "cache_write_24h_tokens",
-        "output_tokens", "reasoning_tokens", "service_tier", "region", "web_search_calls",
-        "cache_storage_token_hours", "billed_cost_usd", "requests", "long_context",
-    ),
-)  # fmt: skip
-_new_parsed = _slot_constructor(Parsed, ("record", "source_key", "line", "merge", "aggregate"))
+    return new_parsed(record, key, number, Merge.LARGEST, False)
 
 
 PARSER = ClaudeCodeParser()

@@ -1,6 +1,6 @@
 """Codex CLI session logs (``~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl``).
 
-Spec: shared/reference/log-formats.md section 1.6 (and sections 0.1, 0.2). Each line is
+Spec: log-formats.md section 1.6 (and sections 0.1, 0.2). Each line is
 ``{"timestamp": ..., "type": <kind>, "payload": {...}}``:
 
 * ``session_meta``: ``payload.id`` is the session; a fork or sub-agent names its parent in
@@ -39,6 +39,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from apps.common.numbers import MAX_COUNT
 from apps.rating.engine import UsageRecord
 from apps.rating.records import normalize_tier
 from apps.usage.formats.base import MAX_LINE_BYTES, Event, LineError, Merge, Parsed, Skipped
@@ -101,9 +102,9 @@ def _cumulative(data: dict[str, Any], key: str, where: str) -> int:
     value = data.get(key)
     if value is None:
         return 0
-    if type(value) is int and value >= 0:
+    if type(value) is int and 0 <= value <= MAX_COUNT:
         return value
-    raise BadLine(f"{where}{key} must be a whole number >= 0, got {value!r}")
+    raise BadLine(f"{where}{key} must be a whole number from 0 to {MAX_COUNT:,}, got {value!r:.40}")
 
 
 def _parent(payload: dict[str, Any]) -> str | None:

@@ -29,13 +29,13 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from json.decoder import scanstring
 from typing import Any
 
 from apps.rating.engine import SERVICE_TIERS, UsageRecord
-from apps.rating.records import RecordError, int_field, normalize_tier
+from apps.rating.records import RecordError, int_field, normalize_tier, parse_timestamp
 
 from .base import Event, LineError, Merge, Parsed, Skipped
 
@@ -73,7 +73,16 @@ class At:
 
 
 _WS = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder(parse_float=Decimal)  # money stays exact (no binary floats)
+
+
+def _parse_int(text: str) -> int | Decimal:
+    # Python refuses int() of more than 4,300 digits (a ValueError out of the decoder);
+    # such a number becomes a Decimal, which the bounded field readers then refuse by name.
+    return int(text) if len(text) <= 40 else Decimal(text)
+
+
+# money stays exact (no binary floats); integers of any length are read without error
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=_parse_int)
 
 
 def _ws(text: str, i: int) -> int:
@@ -205,7 +214,7 @@ def _iter_json_lines(
             value, end = _walk(stripped, 0, descend, lambda _offset, n=n: n)
             if _ws(stripped, end) != len(stripped):
                 raise json.JSONDecodeError("extra data after the JSON value", stripped, end)
-        except (json.JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
             yield LineError(n, f"invalid JSON: {_reason(exc)}")
             continue
         yield At(n, value)
@@ -249,7 +258,7 @@ def _iter_json_document(
     while i < len(whole):
         try:
             value, end = _walk(whole, i, descend, line_of)
-        except (json.JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
             pos = exc.pos if isinstance(exc, json.JSONDecodeError) else i
             yield LineError(line_of(pos), f"invalid JSON: {_reason(exc)}")
             i = _next_record_start(whole, pos)
@@ -273,7 +282,9 @@ def _next_record_start(text: str, pos: int) -> int:
 def _reason(exc: Exception) -> str:
     if isinstance(exc, json.JSONDecodeError):
         return f"{exc.msg} (column {exc.colno})"
-    return "nested too deeply"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return str(exc)[:100]
 
 
 def sniff_json(head: bytes) -> bytes | None:
@@ -310,7 +321,7 @@ def epoch(data: Mapping[str, Any], key: str) -> tuple[int, datetime]:
     if data.get(key) in (None, ""):
         raise RecordError(key, "is required (Unix seconds)")
     seconds = int_field(data, key)
-    return seconds, datetime.fromtimestamp(seconds, tz=UTC)
+    return seconds, parse_timestamp(seconds, key)  # 2000 to 2100, as every usage record
 
 
 def tier(value: Any, field: str = "service_tier") -> str:

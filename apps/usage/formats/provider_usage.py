@@ -13,14 +13,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from apps.common.numbers import parse_count
 from apps.rating.engine import UsageRecord
 from apps.rating.records import normalize_tier
 
 
 def _n(data: Mapping[str, Any] | None, *keys: str) -> int:
+    """The first of ``keys`` present: a bounded count (raises ``NumberError``, a ValueError)."""
     for key in keys:
         if data and data.get(key) is not None:
-            return int(data[key])
+            return parse_count(data[key], key)
     return 0
 
 
@@ -40,6 +42,7 @@ def from_openai_usage(
     written = _n(details, "cache_write_tokens")
     output = _n(usage, "completion_tokens", "output_tokens")
     out_details = usage.get("completion_tokens_details") or usage.get("output_tokens_details") or {}
+    writes: dict[str, Any] = {f"cache_write_{cache_write_retention}_tokens": written}
     uncached = prompt - cached - written
     if uncached < 0:
         raise ValueError(f"cached tokens ({cached + written}) exceed prompt tokens ({prompt})")
@@ -53,7 +56,7 @@ def from_openai_usage(
         output_tokens=output,  # reasoning is already inside completion/output tokens
         reasoning_tokens=_n(out_details, "reasoning_tokens"),
         service_tier=normalize_tier(service_tier or ""),
-        **{f"cache_write_{cache_write_retention}_tokens": written},
+        **writes,
     )
 
 
@@ -90,6 +93,8 @@ def from_gemini_usage(
     """usageMetadata: thoughts are billed as output but sit outside candidatesTokenCount."""
     prompt = _n(usage, "promptTokenCount")
     cached = _n(usage, "cachedContentTokenCount")
+    if cached > prompt:
+        raise ValueError(f"cached tokens ({cached}) exceed prompt tokens ({prompt})")
     return UsageRecord(
         provider="google",
         model=model,
