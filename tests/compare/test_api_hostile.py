@@ -160,7 +160,15 @@ def test_the_page_names_hostile_query_values(client, params, field):
     assert f'id="error-{field}"' in response.content.decode()
 
 
-def test_a_client_over_its_compute_budget_gets_a_429_not_a_500(client, settings):
+@pytest.fixture
+def still_clock(monkeypatch):
+    """One instant in the middle of a rate-limit window: no test straddles two windows."""
+    import apps.common.throttle as throttle
+
+    monkeypatch.setattr(throttle.time, "time", lambda: 1_800_000_030.0)
+
+
+def test_a_client_over_its_compute_budget_gets_a_429_not_a_500(client, settings, still_clock):
     settings.COMPUTE_UNITS_PER_MINUTE_ANON = 3
     from django.core.cache import cache
 
@@ -179,7 +187,7 @@ def test_a_client_over_its_compute_budget_gets_a_429_not_a_500(client, settings)
     assert "Too many" in page.content.decode()
 
 
-def test_a_conversation_month_costs_more_of_the_budget(client, settings):
+def test_a_conversation_month_costs_more_of_the_budget(client, settings, still_clock):
     settings.COMPUTE_UNITS_PER_MINUTE_ANON = 150
     from django.core.cache import cache
 
