@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+from django.apps import apps
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.catalog.services.catalog_load import BUNDLED_CATALOG, catalog_load, read_catalog_file
@@ -26,6 +29,10 @@ class Command(BaseCommand):
             raise CommandError(
                 "catalog not loaded (nothing was written):\n  " + "\n  ".join(messages)
             ) from exc
+        if Path(options["file"]) == Path(BUNDLED_CATALOG) and apps.is_installed("apps.plans"):
+            # The bundled catalog includes the subscription plans (their own command, by name:
+            # the catalog app does not import the plans app).
+            call_command("load_plans", verbosity=0, stdout=io.StringIO())
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict()))
             return
