@@ -16,10 +16,6 @@ _SUFFIXES = (".jsonl.gz", ".json.gz", ".csv.gz", ".tar.gz", ".jsonl", ".json", "
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
-class UploadTooLarge(Exception):
-    pass
-
-
 class SizeCapUploadHandler(FileUploadHandler):
     """Stops the request as soon as the upload passes MAX_UPLOAD_BYTES in total."""
 

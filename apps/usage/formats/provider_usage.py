@@ -85,23 +85,3 @@ def from_anthropic_usage(
         region=str(usage.get("inference_geo") or "").lower(),
         web_search_calls=_n(server_tools, "web_search_requests"),
     )
-
-
-def from_gemini_usage(
-    usage: Mapping[str, Any], *, model: str, timestamp: datetime, request_id: str = ""
-) -> UsageRecord:
-    """usageMetadata: thoughts are billed as output but sit outside candidatesTokenCount."""
-    prompt = _n(usage, "promptTokenCount")
-    cached = _n(usage, "cachedContentTokenCount")
-    if cached > prompt:
-        raise ValueError(f"cached tokens ({cached}) exceed prompt tokens ({prompt})")
-    return UsageRecord(
-        provider="google",
-        model=model,
-        timestamp=timestamp,
-        request_id=request_id,
-        input_tokens=prompt - cached,
-        cache_read_tokens=cached,
-        output_tokens=_n(usage, "candidatesTokenCount") + _n(usage, "thoughtsTokenCount"),
-        reasoning_tokens=_n(usage, "thoughtsTokenCount"),
-    )
