@@ -12,8 +12,6 @@ DATA = REPO / "tests" / "data" / "usage"
 CLAUDE = DATA / "claude_code"
 CLAUDE_PROJECTS = CLAUDE / "projects"
 BIG_SESSION = next(CLAUDE_PROJECTS.glob("*/ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl"))
-# CI checks out shared/ beside the repository (../shared from the repo root).
-SHARED_SAMPLES = (REPO / ".." / "shared" / "samples").resolve()
 
 
 def read_lines(path: Path) -> list[bytes]:

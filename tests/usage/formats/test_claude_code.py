@@ -17,7 +17,6 @@ from tests.usage.helpers import (
     BIG_SESSION,
     CLAUDE,
     CLAUDE_PROJECTS,
-    SHARED_SAMPLES,
     errors,
     merge,
     parsed,
@@ -91,7 +90,7 @@ def one(line: bytes):
 
 def test_projects_folder_yields_221_unique_responses_after_keeping_largest_snapshot():
     kept = merge(parsed(parse_tree(CLAUDE_PROJECTS)))
-    assert len(kept) == 221  # 217 + 3 + 1 (shared/samples/SOURCES.md)
+    assert len(kept) == 221  # 217 + 3 + 1 (tests/data/usage/claude_code/README.md)
 
 
 def test_projects_folder_parses_without_errors():
@@ -201,22 +200,9 @@ def test_big_session_reads_server_tool_use_which_reports_no_web_searches():
     assert sum(e.record.web_search_calls for e in kept) == 0
 
 
-def test_bundled_samples_are_the_shared_samples_byte_for_byte():
-    if not SHARED_SAMPLES.is_dir():
-        pytest.skip(f"shared samples not found at {SHARED_SAMPLES} (CI checks out ../shared)")
-    shared = SHARED_SAMPLES / "claude-code-jsonl"
-    for ours in CLAUDE.rglob("*.jsonl"):
-        relative = ours.relative_to(CLAUDE)
-        if relative.parts[0] not in ("fixtures", "projects"):
-            continue
-        assert ours.read_bytes() == (shared / relative).read_bytes(), relative
-
-
-def test_shared_projects_folder_yields_221_unique_responses():
-    if not SHARED_SAMPLES.is_dir():
-        pytest.skip(f"shared samples not found at {SHARED_SAMPLES} (CI checks out ../shared)")
-    kept = merge(parsed(parse_tree(SHARED_SAMPLES / "claude-code-jsonl" / "projects")))
-    assert len(kept) == 221
+def test_the_bundled_projects_folder_yields_221_unique_responses():
+    # The real sample (provenance in tests/data/usage/claude_code/README.md): 217 + 3 + 1.
+    assert len(merge(parsed(parse_tree(CLAUDE_PROJECTS)))) == 221
 
 
 def test_parser_gives_the_same_results_with_the_stdlib_json(monkeypatch):
